@@ -22,6 +22,10 @@ Schema of one question (keys in YAML)::
         question: gouvernance_regles #   … this question's answer …
         in: ["Oui"]                  #   … is one of these (single / matrix cell),
         # or  item: some_item        #   … or this option of a multiple choice was ticked
+        #     (item + in: this row of a matrix has one of these levels)
+        # or  items: [a, b]          #   … or at least one of these options was ticked
+      identifying: false             # true for admin columns that identify a structure
+                                     # (name, SIRET): kept apart, never written out
       previous:                      # crosswalk to the previous edition (optional)
         edition: 2022
         id: gouvernance_regles_2022
@@ -29,6 +33,8 @@ Schema of one question (keys in YAML)::
 
 Column ids in the processed dataset are derived from the codebook: ``id`` for single, numeric and
 text questions, ``id__item`` for multiple choice and matrix rows, ``id__rangK`` for rankings.
+
+Extra top-level keys of a codebook file (e.g. ``not_in_2023:`` in the 2022 file) are ignored.
 """
 
 from __future__ import annotations
@@ -94,8 +100,14 @@ class Condition:
     question: str
     values: tuple[str, ...] = ()
     item: str | None = None
+    #: Any of these options of a multiple choice ticked (``items:`` in YAML).
+    items: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        if self.items:
+            return f"{self.question} [{' ou '.join(self.items)}] cochée"
+        if self.item is not None and self.values:
+            return f"{self.question} [{self.item}] ∈ {{{', '.join(self.values)}}}"
         if self.item is not None:
             return f"{self.question} [{self.item}] cochée"
         return f"{self.question} ∈ {{{', '.join(self.values)}}}"
@@ -120,6 +132,8 @@ class Question:
     options: tuple[str, ...] = ()
     asked_if: Condition | None = None
     previous: Previous | None = None
+    #: Admin column that identifies a structure (name, SIRET): kept apart, never written out.
+    identifying: bool = False
 
     @property
     def items(self) -> tuple[Column, ...]:
@@ -232,11 +246,19 @@ class Codebook:
                     f"{where}: question {q.id!r} is asked if {cond.question!r}, which does not exist"
                 )
             parent = by_id[cond.question]
-            if cond.item is not None:
-                if cond.item not in {c.item for c in parent.columns}:
+            if cond.item is not None or cond.items:
+                parent_items = {c.item for c in parent.columns}
+                for item in (cond.item,) if cond.item is not None else cond.items:
+                    if item not in parent_items:
+                        raise CodebookError(
+                            f"{where}: question {q.id!r} is asked if item {item!r} of "
+                            f"{parent.id!r}, which has no such item"
+                        )
+                bad = [v for v in cond.values if v not in parent.options]
+                if bad:
                     raise CodebookError(
-                        f"{where}: question {q.id!r} is asked if item {cond.item!r} of "
-                        f"{parent.id!r}, which has no such item"
+                        f"{where}: question {q.id!r} is asked if {parent.id!r} is one of "
+                        f"{list(cond.values)}, but {bad} is not an option of it"
                     )
             else:
                 unknown = [v for v in cond.values if v not in parent.options]
@@ -274,6 +296,7 @@ def _question(raw: dict[str, Any], where: str) -> Question:
                 question=str(cond["question"]),
                 values=tuple(normalise_text(v) for v in cond.get("in") or ()),
                 item=None if cond.get("item") is None else str(cond["item"]),
+                items=tuple(str(i) for i in cond.get("items") or ()),
             ),
             previous=None
             if not prev
@@ -285,10 +308,40 @@ def _question(raw: dict[str, Any], where: str) -> Question:
                     for k, v in (prev.get("options") or {}).items()
                 },
             ),
+            identifying=bool(raw.get("identifying", False)),
         )
     except (KeyError, TypeError) as exc:
         ident = raw.get("id", "?") if isinstance(raw, dict) else "?"
-        raise CodebookError(f"{where}: question {ident!r} is missing or has a bad key: {exc}") from exc
+        raise CodebookError(
+            f"{where}: question {ident!r} is missing or has a bad key: {exc}"
+        ) from exc
+
+
+def asked_mask(codebook: Codebook, qid: str, frame: Any) -> Any:
+    """Boolean Series: which rows of a typed frame (processed column ids) were asked ``qid``.
+
+    Evaluates the question's ``asked_if`` and, recursively, its parent's: single parents by
+    level, matrix parents by the level of the named row, multiple-choice parents by the
+    ticked option(s). A question without a filter was asked of every row.
+    """
+    import pandas as pd
+
+    question = codebook[qid]
+    mask = pd.Series(True, index=frame.index)
+    cond = question.asked_if
+    if cond is None:
+        return mask
+    parent = codebook[cond.question]
+    if cond.items:
+        ticked = [frame[f"{parent.id}__{i}"].fillna(False).astype(bool) for i in cond.items]
+        mask = pd.concat(ticked, axis=1).any(axis=1)
+    elif cond.item is not None and cond.values:
+        mask = frame[f"{parent.id}__{cond.item}"].isin(cond.values).astype(bool)
+    elif cond.item is not None:
+        mask = frame[f"{parent.id}__{cond.item}"].fillna(False).astype(bool)
+    else:
+        mask = frame[parent.id].isin(cond.values).astype(bool)
+    return mask & asked_mask(codebook, parent.id, frame)
 
 
 def normalise_text(text: str) -> str:

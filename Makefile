@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine (python3, make, registry access):
+#   make report   environment from uv.lock, then the whole report into _book/
+#   make test     environment if needed, then the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := .uv/bin/uv
+STAMP  := $(VENV)/.synced
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: report test lint bench clean notebooks env data
+
+env: $(STAMP)
+
+# uv is installed with pip into a small venv of its own (.uv/, never a global install), then
+# syncs the locked environment into .venv with the machine's python3 (uv never downloads one).
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(UV) sync --frozen --python $(BIN)/python --quiet
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/barometre build
+
+# Used by Quarto's pre-render: execute the chapters (cached), no rendering.
+notebooks: $(STAMP)
+	$(BIN)/barometre build --execute-only
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check analysis tests bench scripts
+	$(BIN)/ruff format --check analysis tests bench scripts
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf _book .build .uv executed data/processed data/exports bench/.work .pytest_cache .ruff_cache

@@ -1,0 +1,273 @@
+"""The ``barometre`` command.
+
+Sub-commands: ``build`` (prepare, execute the chapters, render HTML + PDF), ``prepare``
+(export → processed dataset), ``tables`` (open-data CSV/XLSX of every aggregate), ``synth``
+(synthetic LimeSurvey export), ``frame`` (national frame of an edition from the reference).
+
+Errors a user can act on are printed as one clear message with exit code 2; the traceback
+is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+#: Exceptions whose message is meant for the user (no traceback unless --debug).
+_USER_ERRORS = (
+    "analysis.codebook.CodebookError",
+    "analysis.ingest.IngestError",
+    "analysis.execute.ChapterError",
+    "analysis.render.RenderError",
+    "analysis.project.ProjectError",
+    "analysis.dataset.DatasetError",
+    "analysis.reference.ReferenceError",
+    "analysis.enrich.EnrichError",
+    "analysis.weights.WeightsError",
+    "analysis.aggregates.AggregatesError",
+    "analysis.synth.SynthError",
+)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    for cls in type(exc).__mro__:
+        if f"{cls.__module__}.{cls.__qualname__}" in _USER_ERRORS:
+            return True
+    return isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--debug", action="store_true", help="show the full traceback on error")
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildConfig, build
+
+    cfg = BuildConfig(
+        edition=args.edition,
+        previous_edition=args.previous_edition,
+        input=args.input,
+        previous_input=None if args.previous_aggregates else args.previous_input,
+        previous_aggregates=args.previous_aggregates,
+        scope=args.scope,
+        min_base=args.min_base,
+        renderer=args.renderer,
+        jobs=args.jobs,
+        force=args.force,
+        execute_only=args.execute_only,
+    )
+    result = build(cfg)
+    n_exec = sum(o.status == "executed" for o in result.outcomes)
+    print(
+        f"build done in {result.seconds:.2f} s: {n_exec} notebook(s) executed, "
+        f"{len(result.outcomes) - n_exec} cached"
+        + (f", rendered with {result.rendered}" if result.rendered else "")
+    )
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from . import dataset
+
+    res = dataset.prepare_cached(
+        args.edition,
+        Path(args.input),
+        out_dir=Path(args.out_dir) if args.out_dir else None,
+        force=True,
+        method=args.method,
+        max_bytes=args.max_bytes,
+        max_rows=args.max_rows,
+    )
+    print(res.summary())
+    return 0
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    from . import dataset, export
+
+    res = dataset.prepare_cached(args.edition, Path(args.input), force=False)
+    path = export.tables_for(
+        res.path, args.edition, Path(args.out), method=args.method, min_base=args.min_base
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from . import synth
+
+    path = synth.write_export(args.edition, n=args.n, seed=args.seed, out=Path(args.out))
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_frame(args: argparse.Namespace) -> int:
+    from . import reference
+
+    path = reference.write_frame(args.edition, reference.load_reference(), force=args.force)
+    print(f"wrote {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from .build import (
+        DEFAULT_EDITION,
+        DEFAULT_INPUT,
+        DEFAULT_PREVIOUS_EDITION,
+        DEFAULT_PREVIOUS_INPUT,
+    )
+
+    p = argparse.ArgumentParser(
+        prog="barometre",
+        description="Baromètre de la data dans les territoires: data pipeline and report.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser(
+        "build",
+        help="prepare the data, execute the chapter notebooks, render HTML + PDF",
+        description="Prepare the processed datasets, execute every chapter notebook (papermill, "
+        "cached on notebook, parameters, data and code), then render _book/ with Quarto when "
+        "it is on PATH, otherwise with the embedded renderer (pandoc + typst).",
+    )
+    b.add_argument(
+        "--edition", type=int, default=DEFAULT_EDITION, help="edition year (default %(default)s)"
+    )
+    b.add_argument(
+        "--previous-edition",
+        type=int,
+        default=DEFAULT_PREVIOUS_EDITION,
+        help="edition compared with (default %(default)s)",
+    )
+    b.add_argument(
+        "--input",
+        default=DEFAULT_INPUT,
+        help="LimeSurvey export of the edition (default: embedded synthetic data)",
+    )
+    b.add_argument(
+        "--previous-input",
+        default=DEFAULT_PREVIOUS_INPUT,
+        help="export of the previous edition (microdata)",
+    )
+    b.add_argument(
+        "--previous-aggregates",
+        default=None,
+        help="published aggregate table of the previous edition (instead of microdata)",
+    )
+    b.add_argument(
+        "--scope",
+        nargs="+",
+        default=["all"],
+        help="strata covered (default: all), e.g. epci metropole",
+    )
+    b.add_argument(
+        "--min-base",
+        type=int,
+        default=5,
+        help="suppress figures whose base is below this (default %(default)s)",
+    )
+    b.add_argument(
+        "--renderer",
+        choices=["auto", "quarto", "embedded"],
+        default="auto",
+        help="auto = quarto if on PATH, else embedded",
+    )
+    b.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count(),
+        help="parallel notebook processes (default: cores = %(default)s)",
+    )
+    b.add_argument("--force", action="store_true", help="ignore the caches and redo everything")
+    b.add_argument(
+        "--execute-only",
+        action="store_true",
+        help="execute the notebooks but do not render (used by Quarto's pre-render)",
+    )
+    _add_common(b)
+    b.set_defaults(func=_cmd_build)
+
+    pr = sub.add_parser(
+        "prepare",
+        help="turn an export into the processed dataset",
+        description="Ingest, enrich, clean and weight an export; write data/processed/<name>.parquet, its metadata and its drop log.",
+    )
+    pr.add_argument("--edition", type=int, required=True)
+    pr.add_argument("--input", required=True, help="LimeSurvey export (CSV)")
+    pr.add_argument("--out-dir", default=None, help="output directory (default data/processed)")
+    pr.add_argument(
+        "--method",
+        default="observatoire",
+        choices=["observatoire", "frame", "raking"],
+        help="default weight column",
+    )
+    pr.add_argument("--max-bytes", type=int, default=None, help="refuse inputs larger than this")
+    pr.add_argument("--max-rows", type=int, default=None, help="refuse inputs with more rows")
+    _add_common(pr)
+    pr.set_defaults(func=_cmd_prepare)
+
+    t = sub.add_parser(
+        "tables",
+        help="write the open-data CSV (and XLSX) of every aggregate",
+        description="One long tidy CSV of every aggregate of the edition, and an .xlsx with one sheet per chapter.",
+    )
+    t.add_argument("--edition", type=int, required=True)
+    t.add_argument(
+        "--input",
+        default=DEFAULT_INPUT,
+        help="LimeSurvey export (default: embedded synthetic data)",
+    )
+    t.add_argument("--out", required=True, help="output CSV path")
+    t.add_argument("--method", default="observatoire", choices=["observatoire", "frame", "raking"])
+    t.add_argument("--min-base", type=int, default=5)
+    _add_common(t)
+    t.set_defaults(func=_cmd_tables)
+
+    s = sub.add_parser(
+        "synth",
+        help="write a synthetic LimeSurvey export",
+        description="Deterministic synthetic export with the columns of the real one.",
+    )
+    s.add_argument("--edition", type=int, required=True, choices=[2022, 2023])
+    s.add_argument("--n", type=int, default=400, help="number of responses (default %(default)s)")
+    s.add_argument("--seed", type=int, default=1, help="random seed (default %(default)s)")
+    s.add_argument("--out", required=True)
+    _add_common(s)
+    s.set_defaults(func=_cmd_synth)
+
+    f = sub.add_parser(
+        "frame",
+        help="record the national frame of an edition from the reference",
+        description="Count collectivités per stratum in the shipped reference and write data/frames/<edition>.yaml.",
+    )
+    f.add_argument("--edition", type=int, required=True)
+    f.add_argument("--force", action="store_true", help="overwrite an existing frame")
+    _add_common(f)
+    f.set_defaults(func=_cmd_frame)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted: previous outputs are left in place", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug or not _is_user_error(exc):
+            if not args.debug:
+                print(f"error: {exc}", file=sys.stderr)
+                print(
+                    "(unexpected error: run again with --debug for the traceback)", file=sys.stderr
+                )
+                return 1
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
