@@ -1,0 +1,241 @@
+"""``barometre prepare``: an edition's export → the processed dataset, once.
+
+Stages: ingest (codebook; personal columns dropped) → enrich (category, population, stratum) →
+clean (complete responses, one per structure; drop log) → weights (all methods, once: the
+chapters never import the weighting library). Outputs, written atomically beside each other:
+
+- ``<name>.parquet``: one row per kept response (schema in docs/architecture.md);
+- ``<name>.meta.json``: input hash, code/codebook/reference versions, counts, weight diagnostics;
+- ``<name>.drops.csv``: the drop log (response id, reason).
+
+``<name>`` is the input file's stem, so the real and the synthetic editions never overwrite
+each other. The stage is skipped when the metadata's cache key (input hash + code) still matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .io import atomic_write, sha256_file
+from .project import ROOT
+
+PROCESSED = "data/processed"
+WEIGHT_METHODS = ("observatoire", "frame", "raking")
+
+
+class DatasetError(ValueError):
+    """A processed dataset could not be produced or read."""
+
+
+@dataclass
+class Prepared:
+    path: Path
+    meta_path: Path
+    drops_path: Path
+    rebuilt: bool
+    seconds: float
+    meta: dict
+
+    def summary(self) -> str:
+        c = self.meta.get("counts", {})
+        lines = [
+            f"{self.path}: {c.get('kept')} responses kept of {c.get('rows_in')} "
+            f"({self.seconds:.2f} s{'' if self.rebuilt else ', cached'})",
+            "  dropped: "
+            + ", ".join(f"{k} {v}" for k, v in sorted((c.get("dropped") or {}).items())),
+            "  per stratum: "
+            + ", ".join(f"{k} {v}" for k, v in (c.get("per_stratum") or {}).items()),
+            f"  drop log: {self.drops_path}",
+        ]
+        return "\n".join(lines)
+
+
+def is_synthetic(path: Path) -> bool:
+    """Synthetic exports are named ``synthetique-*`` by ``barometre synth`` (documented)."""
+    return path.name.startswith("synthetique")
+
+
+def _code_key(root: Path) -> str:
+    from .execute import code_fingerprint
+
+    return code_fingerprint(root)
+
+
+def processed_paths(input_path: Path, out_dir: Path) -> tuple[Path, Path, Path]:
+    stem = input_path.name.split(".")[0]
+    return (
+        out_dir / f"{stem}.parquet",
+        out_dir / f"{stem}.meta.json",
+        out_dir / f"{stem}.drops.csv",
+    )
+
+
+def prepare_cached(
+    edition: int,
+    input_path: Path,
+    *,
+    out_dir: Path | None = None,
+    root: Path = ROOT,
+    force: bool = False,
+    method: str = "observatoire",
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+    say: Callable[[str], None] | None = None,
+) -> Prepared:
+    """Prepare ``input_path`` unless its processed dataset is up to date."""
+    input_path = Path(input_path)
+    if not input_path.is_file():
+        raise DatasetError(f"{input_path}: input export not found")
+    out_dir = Path(out_dir) if out_dir else root / PROCESSED
+    data, meta_path, drops = processed_paths(input_path, out_dir)
+    key = hashlib.sha256(
+        f"{edition}\0{method}\0{sha256_file(input_path)}\0{_code_key(root)}".encode()
+    ).hexdigest()
+    if not force and data.is_file() and meta_path.is_file() and drops.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except ValueError:
+            meta = {}
+        if meta.get("cache_key") == key and meta.get("parquet_sha256") == sha256_file(data):
+            if say:
+                say(f"  = prepare {input_path.name}: unchanged")
+            return Prepared(data, meta_path, drops, False, 0.0, meta)
+    if say:
+        say(f"preparing {input_path.name} (edition {edition})…")
+    t0 = time.perf_counter()
+    meta = prepare(
+        edition,
+        input_path,
+        data,
+        meta_path,
+        drops,
+        method=method,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
+        cache_key=key,
+    )
+    seconds = time.perf_counter() - t0
+    if say:
+        say(f"  ✓ {data.name}: {meta['counts']['kept']} responses kept ({seconds:.2f} s)")
+    return Prepared(data, meta_path, drops, True, seconds, meta)
+
+
+def prepare(
+    edition: int,
+    input_path: Path,
+    data_path: Path,
+    meta_path: Path,
+    drops_path: Path,
+    *,
+    method: str = "observatoire",
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+    cache_key: str = "",
+) -> dict:
+    """Run every stage and write the three outputs; return the metadata."""
+    import pandas as pd
+
+    from . import clean, codebook, enrich, ingest, reference, weights
+
+    if method not in WEIGHT_METHODS:
+        raise DatasetError(f"unknown weighting method {method!r}; expected one of {WEIGHT_METHODS}")
+    cb = codebook.load(edition)
+    export = ingest.read_export(input_path, cb, max_bytes=max_bytes, max_rows=max_rows)
+    ref = reference.load_reference()
+    enriched, match_report = enrich.enrich(export.responses, export.identity, ref)
+    kept, drop_log = clean.clean(enriched, cb)
+    frame = reference.load_frame(edition)
+    w = {
+        m: weights.compute_weights(kept, frame.counts, method=m).to_numpy()
+        for m in WEIGHT_METHODS
+    }
+    kept = kept.copy()
+    kept["weight"] = w[method]
+    for m in WEIGHT_METHODS:
+        kept[f"weight_{m}"] = w[m]
+    admin_drop = [c for c in ("category_raw", "population_raw", "last_page", "submitted") if c in kept]
+    kept = kept.drop(columns=admin_drop).sort_values("response_id").reset_index(drop=True)
+
+    buf = io.BytesIO()
+    kept.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
+    atomic_write(data_path, buf.getvalue())
+    atomic_write(drops_path, drop_log.to_csv(index=False, lineterminator="\n"))
+
+    per_stratum = kept["stratum"].value_counts().reindex(kept["stratum"].cat.categories).fillna(0)
+    diag = weights.diagnostics(kept, "weight")
+    meta = {
+        "edition": edition,
+        "source_name": input_path.name,
+        "input_sha256": sha256_file(input_path),
+        "encoding": export.encoding,
+        "separator": export.separator,
+        "heading_style": export.heading_style,
+        "synthetic": is_synthetic(input_path),
+        "codebook_version": cb.version,
+        "codebook_sha256": sha256_file(cb.path) if cb.path else None,
+        "reference_version": ref.version,
+        "frame": {"counts": frame.counts, "total": frame.total, "source": frame.source},
+        "weighting": {"default": method, "methods": list(WEIGHT_METHODS)},
+        "dropped_columns": {
+            "personal": len(export.dropped_columns.get("personal", []))
+            if isinstance(export.dropped_columns, dict)
+            else None,
+        },
+        "counts": {
+            "rows_in": int(len(export.responses)),
+            "dropped": {
+                str(k): int(v) for k, v in drop_log["reason"].value_counts().sort_index().items()
+            },
+            "kept": int(len(kept)),
+            "per_stratum": {str(k): int(v) for k, v in per_stratum.items()},
+        },
+        "enrichment": {
+            str(k): int(v) for k, v in match_report["method"].value_counts().sort_index().items()
+        },
+        "weights": _jsonable(diag),
+        "parquet_sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+        "cache_key": cache_key,
+    }
+    atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    del pd
+    return meta
+
+
+def _jsonable(obj):
+    """Diagnostics (DataFrame / dict / numpy scalars) as plain JSON values."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return json.loads(obj.to_json(orient="records", double_precision=10))
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def load(path: str | Path):
+    """Read a processed dataset (for the chapter notebooks)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: processed dataset not found — run `barometre prepare`")
+    return pd.read_parquet(path)
+
+
+def load_meta(path: str | Path) -> dict:
+    meta = Path(path).with_suffix(".meta.json")
+    try:
+        return json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{meta}: cannot read the dataset's metadata: {exc}") from exc
