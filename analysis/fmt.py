@@ -264,18 +264,20 @@ def cap(s: str) -> str:
 
 _BEFORE_THIN = re.compile(r"[ \u00a0\u202f]*([;?!])")
 _BEFORE_COLON = re.compile(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)")
+_BEFORE_PERCENT = re.compile(r"(?<=\d)[ \u00a0\u202f]*%")
 _OPEN_GUILLEMET = re.compile(r"«[ \u00a0\u202f]*")
 _CLOSE_GUILLEMET = re.compile(r"[ \u00a0\u202f]*»")
 
 
 def typo(text: str, *, ascii_safe: bool | None = None) -> str:
     """French punctuation spacing: no-break space before ``:`` and inside « », narrow
-    no-break space before ``;``, ``?`` and ``!``. Idempotent."""
+    no-break space before ``;``, ``?``, ``!`` and a ``%`` that follows a digit. Idempotent."""
     if not isinstance(text, str):
         raise FormatError(f"typo: expected a string, got {text!r} of type {type(text).__name__}")
     sp = thin_space(ascii_safe)
     text = _BEFORE_THIN.sub(lambda m: sp + m.group(1), text)
     text = _BEFORE_COLON.sub(NBSP + ":", text)
+    text = _BEFORE_PERCENT.sub(sp + "%", text)
     text = _OPEN_GUILLEMET.sub("«" + NBSP, text)
     text = _CLOSE_GUILLEMET.sub(NBSP + "»", text)
     # a narrow space is not wanted at the very start (e.g. a text beginning with "?")

@@ -155,6 +155,8 @@ def test_typo_and_quote():
     assert fmt.typo(fmt.typo("a ; b : c !")) == fmt.typo("a ; b : c !")
     assert fmt.typo("« Oui »") == f"«{NBSP}Oui{NBSP}»"
     assert fmt.typo("10:30 et http://x") == "10:30 et http://x"
+    assert fmt.typo("à 95 % et 5% ; 100 %") == f"à 95{NNBSP}% et 5{NNBSP}%{NNBSP}; 100{NNBSP}%"
+    assert fmt.typo("taux %") == "taux %"
     assert fmt.quote("Oui") == f"«{NBSP}Oui{NBSP}»"
 
 
