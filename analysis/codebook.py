@@ -364,7 +364,7 @@ def from_dict(raw: dict[str, Any], path: Path | None = None) -> Codebook:
 @lru_cache(maxsize=8)
 def _load_path(path: Path, mtime: float) -> Codebook:
     with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return from_dict(raw, path)
 
 
