@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -533,6 +534,10 @@ class Frame:
 
 
 def _frame_path(edition: int | str, directory: str | os.PathLike | None) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", str(edition)):
+        raise FrameError(
+            f"edition {edition!r}: expected a year such as 2023 (letters, digits, -, _)"
+        )
     return Path(directory or FRAMES_DIR) / f"{edition}.yaml"
 
 

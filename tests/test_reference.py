@@ -322,6 +322,8 @@ def test_load_frame_checks(tmp_path):
         assert "2030.yaml" in str(err.value)
     with pytest.raises(FrameError, match="barometre frame --edition 1999"):
         load_frame(1999, directory=tmp_path)
+    with pytest.raises(FrameError, match="expected a year"):
+        load_frame("../2023", directory=tmp_path)
 
 
 def test_write_frame_records_the_reference_and_refuses_to_overwrite(tmp_path, ref):
