@@ -162,7 +162,7 @@ def write_tables(
 
 
 def tables_for(
-    processed: str | Path,
+    processed: str | Path | pd.DataFrame,
     edition: int,
     out_csv: str | Path,
     *,
@@ -173,18 +173,22 @@ def tables_for(
 ) -> Path:
     """Estimate every tabulated question of a processed dataset and write the open data.
 
-    ``method`` picks the weight column (``weight_<method>``, else ``weight`` for the default
-    method); ``codebook`` defaults to the edition's. Returns the CSV path.
+    ``processed``: the ``.parquet`` path (or the dataset itself). ``method`` picks the weight
+    column (``weight_<method>``, else ``weight`` for the default method); ``codebook``
+    defaults to the edition's. Returns the CSV path.
     """
-    processed = Path(processed)
-    if not processed.is_file():
-        raise ExportError(f"{processed}: processed dataset not found; expected a .parquet file")
-    df = pd.read_parquet(processed)
+    if isinstance(processed, pd.DataFrame):
+        df, where = processed, f"processed dataset {edition}"
+    else:
+        path = Path(processed)
+        if not path.is_file():
+            raise ExportError(f"{path}: processed dataset not found; expected a .parquet file")
+        df, where = pd.read_parquet(path), str(path)
     column = f"weight_{method}"
     if column not in df:
         if method != "observatoire" or "weight" not in df:
             raise ExportError(
-                f"{processed}: no weight column {column!r}; expected the weights of method "
+                f"{where}: no weight column {column!r}; expected the weights of method "
                 f"{method!r} (run `barometre prepare`)"
             )
         column = "weight"
