@@ -77,6 +77,8 @@ NEUTRAL_OPTIONS = (
     "sans réponse",
 )
 MISSING_OPTION = "sans réponse"
+#: Options whose ``pct`` is a statistic (mean rank, mean, median), never drawn as a share.
+STATISTIC_OPTIONS = ("rang moyen", "moyenne", "médiane")
 REQUIRED = ("question_id", "item", "option", "stratum", "base_n", "pct", "suppressed")
 COMPARISON_REQUIRED = (
     "question_id",
@@ -783,6 +785,11 @@ def by_stratum(
     ``weighted_total`` adds a cyan "Ensemble, pondéré" bar with its 95 % confidence interval.
     """
     rows = _question_rows(est, question_id)
+    if _norm(option) in STATISTIC_OPTIONS:
+        raise ChartError(
+            f"by_stratum: option {option!r} of question_id {question_id!r} is a statistic, not a "
+            f"percentage; expected an answer option (statistics: {list(STATISTIC_OPTIONS)})"
+        )
     item_key = "" if item is None else str(item)
     sel = rows.loc[(rows["option"].map(_norm) == _norm(option)) & (rows["item"] == item_key)]
     if sel.empty:
@@ -890,6 +897,45 @@ def by_stratum(
     )
 
 
+#: Columns of ``analysis.compare.compare_editions`` → the names used here.
+COMPARE_RENAMES = {
+    "stratum": "group",
+    "pct": "pct_current",
+    "previous_pct": "pct_previous",
+    "base_n": "base_current",
+    "previous_base_n": "base_previous",
+    "previous_edition": "edition_previous",
+}
+
+
+def comparison_frame(cmp: Any, *, current_edition: int | str | None = None) -> pd.DataFrame:
+    """The comparison frame with the column names of ``COMPARISON_REQUIRED``."""
+    name = "comparison frame"
+    if not hasattr(cmp, "columns") or not hasattr(cmp, "loc"):
+        raise ChartError(f"{name}: expected a pandas DataFrame, got {type(cmp).__name__}")
+    renames = {
+        k: v for k, v in COMPARE_RENAMES.items() if k in cmp.columns and v not in cmp.columns
+    }
+    if renames:
+        cmp = cmp.rename(columns=renames)
+    if "edition_current" not in cmp.columns:
+        if "edition" in cmp.columns:
+            cmp = cmp.assign(edition_current=cmp["edition"])
+        elif current_edition is not None:
+            cmp = cmp.assign(edition_current=current_edition)
+        elif "edition_previous" in cmp.columns:
+            try:
+                nxt = cmp["edition_previous"].astype("int64") + 1
+            except (TypeError, ValueError) as exc:
+                raise ChartError(
+                    f"{name}: column 'edition_previous' is not a year ({exc}); "
+                    "pass current_edition="
+                ) from exc
+            cmp = cmp.assign(edition_current=nxt)
+    _check_frame(cmp, COMPARISON_REQUIRED, name)
+    return cmp
+
+
 def comparison(
     cmp: pd.DataFrame,
     question_id: str,
@@ -898,16 +944,24 @@ def comparison(
     option: str | None = None,
     item: str | None = None,
     include_missing: bool = False,
+    current_edition: int | str | None = None,
 ) -> Figure:
     """Previous vs current edition as a dumbbell per row, significant differences starred.
 
     Rows are the (item, option) pairs of the comparison frame for the group, filtered by
     ``option`` / ``item`` when given, "sans réponse" left out unless ``include_missing``; sorted
     by the current share. Grey dot: previous edition; dark blue dot: current edition; right
-    column: the difference in points, bold with ★ when ``significant``.
+    column: the difference in points, bold with ★ when ``significant``; "n.s." and no dots
+    where ``suppressed``.
+
+    ``cmp`` has the columns of ``COMPARISON_REQUIRED``, or those of
+    ``analysis.compare.compare_editions`` (``stratum``, ``pct``, ``previous_pct``, ``base_n``,
+    ``previous_base_n``, ``previous_edition``…), renamed here. The current edition is the
+    ``edition_current`` (or ``edition``) column, else ``current_edition``, else the previous
+    edition + 1 (the barometer is yearly).
     """
     name = "comparison frame"
-    _check_frame(cmp, COMPARISON_REQUIRED, name)
+    cmp = comparison_frame(cmp, current_edition=current_edition)
     rows = cmp.loc[cmp["question_id"] == question_id]
     if rows.empty:
         known = sorted(map(str, cmp["question_id"].dropna().unique()))
@@ -956,9 +1010,17 @@ def comparison(
     _, _, _, line2d = _mpl()
     ax.text(140, -0.075, "Écart", ha="right", va="center", fontsize=FONT_PT, color=GREY_DARK)
     parts = []
+    any_suppressed = False
     for y, name_, (_, r) in zip(centres, names, rows.iterrows(), strict=True):
         p, c = r["pct_previous"], r["pct_current"]
         sig = bool(r["significant"]) if not fmt.is_missing(r["significant"]) else False
+        if "suppressed" in r.index and not fmt.is_missing(r["suppressed"]) and r["suppressed"]:
+            ax.text(
+                140, y, fmt.SUPPRESSED, ha="right", va="center", fontsize=FONT_PT, color=GREY_DARK
+            )
+            parts.append(f"{fmt.quote(name_)} {fmt.SUPPRESSED}")
+            any_suppressed = True
+            continue
         if not (fmt.is_missing(p) or fmt.is_missing(c)):
             ax.plot(
                 [p, c], [y, y], color=GREY_LIGHT, linewidth=2.2, solid_capstyle="round", zorder=1
@@ -1035,7 +1097,7 @@ def comparison(
             "group": group,
             "weighted": False,
             "significance": True,
-            "suppressed": False,
+            "suppressed": any_suppressed,
         },
     )
 

@@ -299,6 +299,8 @@ def test_ranking(est):
     ]
     with pytest.raises(charts.ChartError, match="lacks option"):
         charts.ranking(est, "q_single")
+    with pytest.raises(charts.ChartError, match="is a statistic, not a percentage"):
+        charts.by_stratum(est, "q_rank", "rang moyen", item="Efficacité")
 
 
 def test_by_stratum(est):
@@ -426,3 +428,27 @@ def test_figures_stay_out_of_pyplot(est):
     before = plt.get_fignums()
     charts.bar_options(est, "q_single")
     assert plt.get_fignums() == before
+
+
+def test_comparison_accepts_compare_editions_columns(cmp):
+    # the column names of analysis.compare.compare_editions
+    c = cmp.rename(
+        columns={
+            "group": "stratum",
+            "pct_current": "pct",
+            "pct_previous": "previous_pct",
+            "base_current": "base_n",
+            "base_previous": "previous_base_n",
+            "edition_previous": "previous_edition",
+        }
+    ).drop(columns="edition_current")
+    c["suppressed"] = c["option"].eq("Le peu de formations")
+    fig = charts.comparison(c, "q_multi")
+    texts = _texts(fig)
+    assert texts[-1] == "n.s."  # suppressed: no value, no dot
+    assert len(texts) == 1 + 3 * 2 + 1
+    assert len(fig.axes[0].collections) == 2 * 2  # two dots per shown row
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["2022", "2023"]
+    assert "n.s." in charts.caption(fig)
+    fig = charts.comparison(c, "q_multi", current_edition=2024)
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["2022", "2024"]
