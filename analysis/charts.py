@@ -294,7 +294,7 @@ def _values(sub: pd.DataFrame, weighted: bool, question_id: str, group: str):
 
 
 def _ordered_options(rows: pd.DataFrame) -> list[str]:
-    """Options in frame order (categories order if categorical), neutral ones last."""
+    """Options in frame order (the estimates give codebook order), neutral ones last."""
     opts = list(dict.fromkeys(rows["option"]))
     neutral = [o for o in opts if _norm(o) in NEUTRAL_OPTIONS]
     missing = [o for o in neutral if _norm(o) == MISSING_OPTION]
