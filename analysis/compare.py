@@ -122,7 +122,11 @@ def compare_editions(
     ``current``/``previous``: tidy estimates (``previous`` may be a published aggregate table
     read by :func:`analysis.aggregates.read_aggregates` with the previous codebook, so that its
     ``question_id`` values are that codebook's ids). Rows: the current rows of the compared
-    groups that have a counterpart, in the current order. ``significant``: p < ``alpha``.
+    groups that have a counterpart, in the current order. Current options mapped to the same
+    previous option are added up (``option`` lists them joined by " + "). For a question with
+    ``asked_if`` compared with a published aggregate table (which divides by every respondent
+    and counts those not asked as "Sans réponse"), the previous figures are rebased on
+    ``answered_n`` and "sans réponse" is not compared. ``significant``: p < ``alpha``.
     ``suppressed``: either side's base is below ``min_base``.
     """
     groups = list(groups)
