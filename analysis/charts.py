@@ -1155,3 +1155,38 @@ def caption(fig: Figure, title: str | None = None) -> str:
         parts.append("★ : écart significatif au seuil de 5 %")
     text = (f"{title} " if title else "") + " ; ".join(parts) + "."
     return fmt.typo(text)
+
+
+def counts_bar(
+    labels: Sequence[str], values: Sequence[int], *, title: str, edition: int | str, what: str
+) -> Figure:
+    """Horizontal bars of counts (e.g. respondents per stratum), each labelled with its count."""
+    wrapped = [wrap(lbl) for lbl in labels]
+    centres, total = _rows_layout(wrapped)
+    fig, ax = _new_axes(total)
+    vmax = max([*values, 1])
+    ax.barh(centres, values, height=_BAR_IN, color=BLUE)
+    for y, v in zip(centres, values, strict=True):
+        ax.text(
+            v + vmax * 0.012, y, fmt.num(v), va="center", ha="left", fontsize=FONT_PT, color=TEXT
+        )
+    ax.set_yticks(list(centres), wrapped)
+    ax.set_ylim(total, 0)
+    ax.set_xlim(0, vmax * 1.12)
+    ax.set_xticks([])
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0, pad=4, labelsize=FONT_PT, labelcolor=TEXT)
+    n = int(sum(values))
+    pairs = fmt.join_fr([f"{lbl} : {fmt.num(v)}" for lbl, v in zip(labels, values, strict=True)])
+    return _finish(
+        fig,
+        {
+            "chart": "counts",
+            "question": title,
+            "edition": str(edition),
+            "bases": f"{fmt.num(n)} {what}",
+            "weighted": False,
+            "alt": fmt.typo(f"Diagramme en barres horizontales, {_lower_first(title)} ({pairs})."),
+        },
+    )

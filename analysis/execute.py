@@ -230,9 +230,18 @@ def _normalise_executed(path: Path) -> None:
         "environment_variables",
     ):
         pm_meta.pop(k, None)
+    from .report import apply_caption_options, caption_options
+
     for cell in nb.get("cells", []):
         cell.get("metadata", {}).pop("execution", None)
         cell.get("metadata", {}).get("papermill", {}).clear()
+        if cell.get("cell_type") == "code":
+            # data-dependent figure captions and alt texts computed by the cell
+            opts = caption_options(cell.get("outputs", []))
+            if opts:
+                src = cell["source"]
+                src = "".join(src) if isinstance(src, list) else src
+                cell["source"] = apply_caption_options(src, opts)
     atomic_write(path, json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 
 
