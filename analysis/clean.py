@@ -1,0 +1,94 @@
+"""The published cleaning rule: complete responses, one per structure, and the drop log.
+
+1. A response is *complete* when it answered the completion question (2023: the numérique
+   responsable question, the last one of the questionnaire).
+2. Among complete responses, one per ``structure_key``: the one with the fewest empty answer
+   cells, the first in file order on ties. Responses without a structure key are kept, each
+   its own structure.
+
+Empty cells are counted as the raw export shows them, over the answer columns (single,
+matrix, ranking, numeric and free-text columns: empty or ``N/A``; multiple-choice cells are
+never empty in a LimeSurvey export: ``Oui``, ``Non`` or ``N/A``, so they count for nothing).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.codebook import Codebook
+
+__all__ = ["CleanError", "clean", "empty_cells", "REASONS", "COMPLETION_QUESTION"]
+
+#: Drop reasons, in the order the rule applies them.
+REASONS = ("incomplete", "duplicate_structure")
+#: The question whose answer makes a response complete.
+COMPLETION_QUESTION = "numerique_responsable"
+
+
+class CleanError(ValueError):
+    """The responses cannot be cleaned (missing or malformed columns)."""
+
+
+def empty_cells(responses: pd.DataFrame, codebook: Codebook) -> pd.Series:
+    """Empty answer cells per response, counted as in the raw export (see module docstring)."""
+    cols = [
+        cid
+        for q in codebook.of_type("single", "matrix", "ranking", "numeric", "text")
+        for cid in q.column_ids
+        if cid in responses.columns
+    ]
+    return responses[cols].isna().sum(axis=1).astype("int64")
+
+
+def clean(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    completion_question: str = COMPLETION_QUESTION,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the cleaning rule; return (kept responses, drop log ``response_id, reason``).
+
+    Both are sorted by ``response_id``; ``responses`` must be in file order (as read by
+    ``analysis.ingest.read_export``), which breaks ties between duplicates.
+    """
+    for col in ("response_id", "structure_key", completion_question):
+        if col not in responses.columns:
+            raise CleanError(
+                f"responses of edition {codebook.edition}: column {col!r} is missing; "
+                f"expected the columns of analysis.ingest.read_export"
+            )
+    ids = responses["response_id"]
+    if ids.isna().any() or ids.duplicated().any():
+        bad = ids[ids.isna() | ids.duplicated()].iloc[0]
+        raise CleanError(
+            f"responses of edition {codebook.edition}: column 'response_id' has a missing or "
+            f"duplicated value {bad!r}; expected one row per response"
+        )
+    complete = responses[completion_question].notna().to_numpy()
+    frame = pd.DataFrame(
+        {
+            "position": range(len(responses)),
+            "key": responses["structure_key"].astype("string").to_numpy(),
+            "empty": empty_cells(responses, codebook).to_numpy(),
+        }
+    )[complete]
+    keyed = frame[frame["key"].notna()]
+    best = keyed.sort_values(["empty", "position"], kind="stable").drop_duplicates("key")
+    kept_pos = sorted(set(best["position"]) | set(frame.loc[frame["key"].isna(), "position"]))
+    duplicate_pos = sorted(set(keyed["position"]) - set(best["position"]))
+    incomplete_pos = [i for i, c in enumerate(complete) if not c]
+
+    kept = responses.iloc[kept_pos].sort_values("response_id", kind="stable").reset_index(drop=True)
+    drops = pd.DataFrame(
+        {
+            "response_id": pd.concat(
+                [ids.iloc[incomplete_pos], ids.iloc[duplicate_pos]], ignore_index=True
+            ).astype("int64"),
+            "reason": pd.Categorical(
+                ["incomplete"] * len(incomplete_pos) + ["duplicate_structure"] * len(duplicate_pos),
+                categories=list(REASONS),
+            ),
+        }
+    )
+    drops = drops.sort_values("response_id", kind="stable").reset_index(drop=True)
+    return kept, drops

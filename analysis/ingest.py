@@ -1,0 +1,493 @@
+"""Read a LimeSurvey export into typed columns named after the codebook.
+
+``read_export`` accepts what exports look like in the field: UTF-8 with or without BOM,
+cp1252 or latin-1; ``,`` ``;`` or tab separators; CRLF line ends; full-text ("full") or
+question-code ("code") headings; decomposed accents, trailing spaces, ``’`` for ``'``.
+Personal columns (e-mail, first name, name, job title) are dropped here and never leave this
+module; the identifying columns (structure name, SIRET) are returned apart, for enrichment only.
+Free-text answers have e-mail addresses and phone numbers masked.
+
+Anything unexpected raises ``IngestError`` with the file, the line (1-based, in the file), the
+column, the value, what was expected and, for headings, the closest known heading.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import codebook as cbmod
+from analysis.codebook import Codebook, Column, Question, normalise_heading
+
+__all__ = ["Export", "IngestError", "read_export", "mask_personal", "ADMIN_COLUMNS"]
+
+#: Admin questions kept in ``responses`` (codebook id = column name), in this order.
+ADMIN_COLUMNS = (
+    "response_id",
+    "submitted",
+    "last_page",
+    "structure_key",
+    "category_raw",
+    "population_raw",
+)
+#: Identifying admin questions returned in ``identity``.
+IDENTITY_COLUMNS = ("structure_name", "siret")
+#: Question types whose columns must be present in an export.
+REQUIRED_TYPES = cbmod.KEPT
+SEPARATORS = (",", ";", "\t")
+MISSING = ("", "N/A")
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)"
+)
+_PERSONAL_HEADING = re.compile(
+    r"(adresse (é|e)lectronique|e-?mail|courriel|t(é|e)l(é|e)phone|portable|\bphone\b|"
+    r"pr(é|e)nom|\bnom\b|fonction|\bposte occup)",
+    re.IGNORECASE,
+)
+
+
+class IngestError(ValueError):
+    """An export cannot be read against its codebook."""
+
+
+@dataclass(frozen=True)
+class Export:
+    """A typed export: answers, identifying fields kept apart, and where they came from."""
+
+    responses: pd.DataFrame
+    identity: pd.DataFrame
+    source: Path
+    sha256: str
+    encoding: str
+    separator: str
+    heading_style: str
+    dropped_columns: tuple[str, ...] = field(default_factory=tuple)
+
+
+# -- helpers --------------------------------------------------------------------------------
+def mask_personal(values: pd.Series) -> pd.Series:
+    """Mask e-mail addresses and French phone numbers in a string Series (vectorised)."""
+    out = values.str.replace(_EMAIL, "[courriel masqué]", regex=True)
+    return out.str.replace(_PHONE, "[téléphone masqué]", regex=True)
+
+
+def _fail(
+    path: Path,
+    what: str,
+    *,
+    line: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+    expected: str | None = None,
+    closest: str | None = None,
+) -> IngestError:
+    where = [str(path)]
+    if line is not None:
+        where.append(f"line {line}")
+    if column is not None:
+        where.append(f"column {column!r}")
+    msg = f"{', '.join(where)}: {what}"
+    if value is not None:
+        msg += f": {value!r}"
+    if expected is not None:
+        msg += f"; expected {expected}"
+    if closest is not None:
+        msg += f"; closest known: {closest!r}"
+    return IngestError(msg)
+
+
+def _closest(key: str, candidates: list[str]) -> str | None:
+    """The candidate the value most likely meant: a completion of it, else the most similar."""
+    low = key.casefold()
+    for c in candidates:
+        if c.casefold().startswith(low):
+            return c
+    found = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Decode with a strict cascade: BOMs, UTF-8, cp1252, then latin-1 (never fails)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _sniff(text: str, path: Path) -> str:
+    """The separator giving the most header fields (ties: the first of SEPARATORS)."""
+    best, best_n = None, 1
+    for sep in SEPARATORS:
+        try:
+            first = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+        except csv.Error:
+            continue
+        if len(first) > best_n:
+            best, best_n = sep, len(first)
+    if best is None:
+        raise _fail(
+            path, "cannot find the separator of the header line", expected="',', ';' or tab"
+        )
+    return best
+
+
+def _records(text: str, sep: str, path: Path, max_rows: int | None) -> tuple[list, list[int]]:
+    """All records with the 1-based file line where each starts; blank lines skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    end = 0
+    while True:
+        start = end + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _fail(
+                path, f"malformed row ({exc})", line=start, expected="a well-quoted CSV record"
+            ) from None
+        end = reader.line_num
+        if not rec or (len(rec) == 1 and not rec[0].strip()):
+            continue
+        rows.append(rec)
+        lines.append(start)
+        if max_rows is not None and len(rows) - 1 > max_rows:
+            raise _fail(
+                path,
+                f"more than {max_rows} responses",
+                line=start,
+                expected=f"at most max_rows={max_rows}",
+            )
+    return rows, lines
+
+
+def _other_editions(codebook: Codebook) -> list[Codebook]:
+    out = []
+    directory = codebook.path.parent if codebook.path else cbmod.CODEBOOK_DIR
+    for p in sorted(directory.glob("*.yaml")):
+        if p.stem == str(codebook.edition):
+            continue
+        try:
+            out.append(cbmod.load(p.stem, directory))
+        except cbmod.CodebookError:
+            continue
+    return out
+
+
+def _match(codebook: Codebook, headings: list[str]) -> tuple[str, list]:
+    """Heading style and, per file column, its (question, column) or None."""
+    by_full = codebook.headings
+    by_code = codebook.codes
+    full = [by_full.get(normalise_heading(h)) for h in headings]
+    code = [by_code.get(h.strip()) for h in headings]
+    n_full = sum(m is not None for m in full)
+    n_code = sum(m is not None for m in code)
+    return ("code", code) if n_code > n_full else ("full", full)
+
+
+def _hits(codebook: Codebook, headings: list[str]) -> int:
+    return max(
+        sum(normalise_heading(h) in codebook.headings for h in headings),
+        sum(h.strip() in codebook.codes for h in headings),
+    )
+
+
+# -- typing ---------------------------------------------------------------------------------
+# Each column is factorised once: the (few) distinct cells are typed in Python, then the typed
+# values are spread back over the rows with numpy (no per-row Python work).
+def _line_of(codes: np.ndarray, k: int, lines: np.ndarray) -> int:
+    return int(lines[np.flatnonzero(codes == k)[0]])
+
+
+def _typed(
+    q: Question, col: Column, heading: str, raw: pd.Series, lines: np.ndarray, path: Path
+) -> pd.Series:
+    codes, uniques = pd.factorize(raw.to_numpy(), use_na_sentinel=False)
+    cells = [unicodedata.normalize("NFC", u).strip() for u in uniques]
+    index = raw.index
+    if q.type in ("single", "matrix", "ranking"):
+        options = {normalise_heading(o): k for k, o in enumerate(q.options)}
+        ucodes = np.empty(len(cells), dtype=np.int64)
+        for k, s in enumerate(cells):
+            if s in MISSING:
+                ucodes[k] = -1
+                continue
+            key = normalise_heading(s)
+            if key not in options:
+                raise _fail(
+                    path,
+                    f"answer outside the codebook options of {q.id!r}",
+                    line=_line_of(codes, k, lines),
+                    column=heading,
+                    value=s,
+                    expected=f"one of {list(q.options)}",
+                    closest=_closest(key, [normalise_heading(o) for o in q.options]),
+                )
+            ucodes[k] = options[key]
+        cat = pd.Categorical.from_codes(
+            ucodes[codes], categories=list(q.options), ordered=q.type != "ranking"
+        )
+        return pd.Series(cat, index=index)
+    if q.type == "multiple":
+        table = {"Oui": (True, False), "Non": (False, False), "": (False, False)}
+        table["N/A"] = (False, True)
+        vals = np.empty(len(cells), dtype=bool)
+        mask = np.empty(len(cells), dtype=bool)
+        for k, s in enumerate(cells):
+            if s not in table:
+                raise _fail(
+                    path,
+                    f"multiple-choice cell of {q.id!r} not understood",
+                    line=_line_of(codes, k, lines),
+                    column=heading,
+                    value=s,
+                    expected="'Oui', 'Non', an empty cell or 'N/A'",
+                )
+            vals[k], mask[k] = table[s]
+        return pd.Series(pd.arrays.BooleanArray(vals[codes], mask[codes]), index=index)
+    if q.type == "numeric":
+        nums = np.empty(len(cells), dtype=np.float64)
+        for k, s in enumerate(cells):
+            if s in MISSING:
+                nums[k] = np.nan
+                continue
+            try:
+                nums[k] = float(s.replace("\u202f", "").replace(" ", "").replace(",", "."))
+            except ValueError:
+                raise _fail(
+                    path,
+                    f"numeric answer of {q.id!r} not understood",
+                    line=_line_of(codes, k, lines),
+                    column=heading,
+                    value=s,
+                    expected="a number",
+                ) from None
+        return pd.Series(nums[codes], index=index)
+    # free text: masked once per distinct answer
+    texts = pd.Series([pd.NA if s in MISSING else s for s in cells], dtype="string")
+    texts = mask_personal(texts).to_numpy(dtype=object, na_value=pd.NA)
+    return pd.Series(pd.array(texts[codes], dtype="string"), index=index)
+
+
+def _first_line(values: pd.Series, bad: object, lines: np.ndarray) -> int:
+    return int(lines[np.flatnonzero((values == bad).to_numpy())[0]])
+
+
+def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path) -> pd.Series:
+    s = raw.map(lambda v: unicodedata.normalize("NFC", v).strip())
+    if qid == "response_id":
+        ok = s.str.fullmatch(r"\d+")
+        if not ok.all():
+            bad = s[~ok].iloc[0]
+            raise _fail(
+                path,
+                "response id is not a positive integer",
+                line=_first_line(s, bad, lines),
+                column=heading,
+                value=bad,
+                expected="digits",
+            )
+        return s.astype("int64")
+    if qid == "submitted":
+        return (s != "").astype("boolean")
+    if qid in ("last_page", "population_raw"):
+        num = pd.to_numeric(s.replace("", np.nan), errors="coerce")
+        bad = s[num.isna() & (s != "")]
+        if len(bad):
+            raise _fail(
+                path,
+                f"{qid} is not a number",
+                line=_first_line(s, bad.iloc[0], lines),
+                column=heading,
+                value=bad.iloc[0],
+                expected="a number or an empty cell",
+            )
+        return num.astype("Int64") if qid == "last_page" else num.astype("float64")
+    return s.replace("", pd.NA).astype("string")
+
+
+# -- main entry point -----------------------------------------------------------------------
+def read_export(
+    path: str | Path,
+    codebook: Codebook | int | str,
+    *,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+) -> Export:
+    """Read a LimeSurvey export against a codebook (or an edition number)."""
+    path = Path(path)
+    cb = codebook if isinstance(codebook, Codebook) else cbmod.load(codebook)
+    if not path.is_file():
+        raise _fail(path, "no such file", expected="a LimeSurvey CSV export")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise _fail(path, f"file is {size} bytes", expected=f"at most max_bytes={max_bytes}")
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    text, encoding = _decode(data)
+    text = text.replace("\r\n", "\n")  # CRLF exports, also inside quoted cells
+    if not text.strip():
+        raise _fail(path, "empty file", expected="a header line and at least one response")
+    sep = _sniff(text, path)
+    rows, lines_list = _records(text, sep, path, max_rows)
+    headings = [unicodedata.normalize("NFC", h) for h in rows[0]]
+    if len(rows) < 2:
+        raise _fail(
+            path, "headers only, no response", line=lines_list[0] + 1, expected="response rows"
+        )
+    width = len(headings)
+    for rec, line in zip(rows[1:], lines_list[1:], strict=True):
+        if len(rec) != width:
+            kind = "too many fields" if len(rec) > width else "truncated row (too few fields)"
+            raise _fail(
+                path,
+                f"{kind}: {len(rec)} fields",
+                line=line,
+                expected=f"{width} fields as in the header",
+            )
+    lines = np.asarray(lines_list[1:])
+
+    # -- headings -> codebook -----------------------------------------------------------
+    style, matched = _match(cb, headings)
+    unknown = [i for i, m in enumerate(matched) if m is None]
+    if unknown:
+        own = width - len(unknown)
+        for other in _other_editions(cb):
+            hits = _hits(other, headings)
+            if hits > own and hits >= width / 2:
+                raise _fail(
+                    path,
+                    f"this looks like an export of edition {other.edition}, not {cb.edition}: "
+                    f"{hits} of {width} headings match the {other.edition} codebook, "
+                    f"{own} the {cb.edition} one",
+                    expected=f"an export of edition {cb.edition}",
+                )
+    dropped: list[str] = []
+    for i in unknown:
+        if _PERSONAL_HEADING.search(headings[i]):
+            dropped.append(headings[i])
+            continue
+        known = list(cb.headings) if style == "full" else list(cb.codes)
+        key = normalise_heading(headings[i]) if style == "full" else headings[i].strip()
+        raise _fail(
+            path,
+            f"unknown column (not in the {cb.edition} codebook; {len(unknown)} unknown in all)",
+            line=1,
+            column=headings[i],
+            expected="a heading of the codebook",
+            closest=_closest(key, known),
+        )
+    seen: dict[tuple[str, str], int] = {}
+    for i, m in enumerate(matched):
+        if m is None:
+            continue
+        key = (m[0].id, m[1].heading)
+        if key in seen:
+            raise _fail(
+                path,
+                f"column repeated (also column {seen[key] + 1})",
+                line=1,
+                column=headings[i],
+                expected="each codebook column once",
+            )
+        seen[key] = i
+    present = {(q.id, c.heading) for q, c in (m for m in matched if m is not None)}
+    for q in cb.questions:
+        if q.type not in REQUIRED_TYPES and q.id != "response_id":
+            continue
+        missing = [c for c in q.columns if (q.id, c.heading) not in present]
+        if missing:
+            c = missing[0]
+            raise _fail(
+                path,
+                f"missing column of question {q.id!r} ({len(missing)} of its "
+                f"{len(q.columns)} columns missing)",
+                line=1,
+                column=c.heading if style == "full" else c.code,
+                expected="every question column of the codebook",
+            )
+
+    # -- typing -------------------------------------------------------------------------
+    raw = pd.DataFrame(rows[1:], dtype=object)
+    out: dict[str, pd.Series] = {}
+    identity: dict[str, pd.Series] = {}
+    for i, m in enumerate(matched):
+        if m is None:
+            continue
+        q, col = m
+        if q.type == "admin":
+            if q.id in ADMIN_COLUMNS:
+                out[q.id] = _admin(q.id, raw[i], headings[i], lines, path)
+            elif q.identifying or q.id in IDENTITY_COLUMNS:
+                identity[q.id] = _admin(q.id, raw[i], headings[i], lines, path)
+            else:
+                dropped.append(headings[i])
+        elif q.type in cbmod.KEPT:
+            out[q.column_id(col)] = _typed(q, col, headings[i], raw[i], lines, path)
+        else:  # personal, upload, timing
+            dropped.append(headings[i])
+    n = len(raw)
+    for qid in ADMIN_COLUMNS:
+        if qid not in out:  # optional admin column absent from this export
+            out[qid] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    ids = out["response_id"]
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        first = ids[dup].iloc[0]
+        where = lines[(ids == first).to_numpy()]
+        raise _fail(
+            path,
+            f"duplicated response id {first} (lines {', '.join(map(str, where))})",
+            line=int(where[1]),
+            column=next(
+                h for h, m in zip(headings, matched, strict=True) if m and m[0].id == "response_id"
+            ),
+            value=str(first),
+            expected="one row per response id",
+        )
+    order = list(ADMIN_COLUMNS) + [
+        cid for q in cb.questions if q.type in cbmod.KEPT for cid in q.column_ids if cid in out
+    ]
+    responses = pd.DataFrame({k: out[k] for k in order}, index=pd.RangeIndex(n))
+    ident = pd.DataFrame(
+        {
+            "response_id": ids.to_numpy(),
+            **{
+                k: (identity[k] if k in identity else pd.Series(pd.NA, index=raw.index))
+                .astype("string")
+                .to_numpy()
+                for k in IDENTITY_COLUMNS
+            },
+        }
+    )
+    for k in IDENTITY_COLUMNS:
+        ident[k] = ident[k].astype("string")
+    return Export(
+        responses=responses,
+        identity=ident,
+        source=path,
+        sha256=sha256,
+        encoding=encoding,
+        separator=sep,
+        heading_style=style,
+        dropped_columns=tuple(dropped),
+    )
