@@ -30,7 +30,10 @@ class CleanError(ValueError):
 
 
 def empty_cells(responses: pd.DataFrame, codebook: Codebook) -> pd.Series:
-    """Empty answer cells per response, counted as in the raw export (see module docstring)."""
+    """Empty cells per response: over every column of the export when ingestion counted them
+    (``empty_cells``, the published rule), otherwise over the typed answer columns."""
+    if "empty_cells" in responses.columns:
+        return responses["empty_cells"].astype("int64")
     cols = [
         cid
         for q in codebook.of_type("single", "matrix", "ranking", "numeric", "text")

@@ -152,14 +152,17 @@ def prepare(
     kept, drop_log = clean.clean(enriched, cb)
     frame = reference.load_frame(edition)
     w = {
-        m: weights.compute_weights(kept, frame.counts, method=m).to_numpy()
-        for m in WEIGHT_METHODS
+        m: weights.compute_weights(kept, frame.counts, method=m).to_numpy() for m in WEIGHT_METHODS
     }
     kept = kept.copy()
     kept["weight"] = w[method]
     for m in WEIGHT_METHODS:
         kept[f"weight_{m}"] = w[m]
-    admin_drop = [c for c in ("category_raw", "population_raw", "last_page", "submitted") if c in kept]
+    admin_drop = [
+        c
+        for c in ("category_raw", "population_raw", "last_page", "submitted", "empty_cells")
+        if c in kept
+    ]
     kept = kept.drop(columns=admin_drop).sort_values("response_id").reset_index(drop=True)
 
     buf = io.BytesIO()
@@ -182,11 +185,7 @@ def prepare(
         "reference_version": ref.version,
         "frame": {"counts": frame.counts, "total": frame.total, "source": frame.source},
         "weighting": {"default": method, "methods": list(WEIGHT_METHODS)},
-        "dropped_columns": {
-            "personal": len(export.dropped_columns.get("personal", []))
-            if isinstance(export.dropped_columns, dict)
-            else None,
-        },
+        "dropped_columns": _dropped_summary(export.dropped_columns, cb),
         "counts": {
             "rows_in": int(len(export.responses)),
             "dropped": {
@@ -205,6 +204,18 @@ def prepare(
     atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     del pd
     return meta
+
+
+def _dropped_summary(dropped, cb) -> dict:
+    """How many export columns were dropped at ingestion, by kind (never their content)."""
+    from .codebook import normalise_heading
+
+    kinds = {normalise_heading(c.heading): q.type for q in cb.questions for c in q.columns}
+    out: dict[str, int] = {}
+    for heading in dropped:
+        kind = kinds.get(normalise_heading(heading), "personal (by pattern)")
+        out[kind] = out.get(kind, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def _jsonable(obj):

@@ -468,6 +468,9 @@ def read_export(
         cid for q in cb.questions if q.type in cbmod.KEPT for cid in q.column_ids if cid in out
     ]
     responses = pd.DataFrame({k: out[k] for k in order}, index=pd.RangeIndex(n))
+    # empty cells of the row over every column of the file, as the published cleaning counts
+    # them to keep the most complete of a structure's responses (read before any typing)
+    responses["empty_cells"] = (raw.to_numpy() == "").sum(axis=1).astype("int64")
     ident = pd.DataFrame(
         {
             "response_id": ids.to_numpy(),

@@ -43,9 +43,10 @@ def small() -> pd.DataFrame:
     return read_export(DATA / "clean_small.csv", SMALL).responses
 
 
-def test_empty_cells_count_answer_columns_as_exported(small):
-    # multiple-choice cells (Oui / Non / N/A) are never empty; admin columns do not count
-    assert empty_cells(small, SMALL).tolist() == [1, 1, 2, 0, 2, 2, 1, 1, 0, 2, 1, 1]
+def test_empty_cells_count_every_column_of_the_file(small):
+    # the published rule counts empty cells over the whole row of the export (README), admin
+    # columns included; "N/A" and "Non" are not empty. Counted by hand on clean_small.csv.
+    assert empty_cells(small, SMALL).tolist() == [1, 1, 2, 0, 3, 3, 2, 1, 0, 2, 1, 1]
 
 
 def test_clean_known_answers(small):
@@ -118,6 +119,11 @@ def test_real_export_205_complete_191_kept(real_2023):
 
     assert (drops["reason"] == "incomplete").sum() == 1053 - 205
     assert len(kept) == 191
+    ids = set(kept["response_id"])
+    # README: the rule keeps 93 (not 41) for the région that answered twice; for the
+    # département S7140bef4 it keeps 551 (109 empty cells) over 503 (114)
+    assert 93 in ids and 41 not in ids
+    assert 551 in ids and 503 not in ids
     assert (drops["reason"] == "duplicate_structure").sum() == 205 - 191
     assert drops["response_id"].is_monotonic_increasing
     assert kept["response_id"].is_monotonic_increasing
