@@ -335,6 +335,8 @@ class Chapter:
             return
         if group not in set(cmp["stratum"]):
             group = "ensemble"
+        if q.type == "matrix" and "option" not in kw:
+            kw["option"] = q.options[0]  # one level per row keeps the chart readable
         fig = charts.comparison(cmp, qid, group=group, current_edition=self.edition, **kw)
         self._show_figure(fig, charts.caption(fig, title), charts.alt_text(fig))
 
