@@ -1158,9 +1158,21 @@ def caption(fig: Figure, title: str | None = None) -> str:
 
 
 def counts_bar(
-    labels: Sequence[str], values: Sequence[int], *, title: str, edition: int | str, what: str
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    edition: int | str,
+    what: str,
+    value_fmt=None,
+    base: int | None = None,
 ) -> Figure:
-    """Horizontal bars of counts (e.g. respondents per stratum), each labelled with its count."""
+    """Horizontal bars of counts (e.g. respondents per stratum), each labelled with its value.
+
+    ``value_fmt`` formats the labels (default: ``fmt.num``; e.g. ``fmt.pct`` for shares);
+    ``base`` is the number stated as the base (default: the sum of the values).
+    """
+    value_fmt = value_fmt or fmt.num
     wrapped = [wrap(lbl) for lbl in labels]
     centres, total = _rows_layout(wrapped)
     fig, ax = _new_axes(total)
@@ -1177,8 +1189,8 @@ def counts_bar(
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0, pad=4, labelsize=FONT_PT, labelcolor=TEXT)
-    n = int(sum(values))
-    pairs = fmt.join_fr([f"{lbl} : {fmt.num(v)}" for lbl, v in zip(labels, values, strict=True)])
+    n = int(sum(values)) if base is None else int(base)
+    pairs = fmt.join_fr([f"{lbl} : {value_fmt(v)}" for lbl, v in zip(labels, values, strict=True)])
     return _finish(
         fig,
         {

@@ -336,7 +336,9 @@ class Chapter:
         if group not in set(cmp["stratum"]):
             group = "ensemble"
         if q.type == "matrix" and "option" not in kw:
-            kw["option"] = q.options[0]  # one level per row keeps the chart readable
+            # one level per row keeps the chart readable: the first one both editions share
+            present = set(cmp[(cmp["question_id"] == qid) & (cmp["stratum"] == group)]["option"])
+            kw["option"] = next((o for o in q.options if o in present), None)
         fig = charts.comparison(cmp, qid, group=group, current_edition=self.edition, **kw)
         self._show_figure(fig, charts.caption(fig, title), charts.alt_text(fig))
 
@@ -785,6 +787,32 @@ def _method_precision(self: Chapter) -> None:
     )
 
 
+def _weights_figure(self: Chapter) -> None:
+    """Share of each stratum in the weighted total (default weights)."""
+    from . import charts
+    from .dataset import load
+
+    full = load(self.data_path)
+    w = full.groupby("stratum", observed=False)["weight"].sum()
+    total = float(w.sum()) or 1.0
+    strata = [s for s in STRATA if s in w.index]
+    fig = charts.counts_bar(
+        [LABELS[s] for s in strata],
+        [100 * float(w[s]) / total for s in strata],
+        title="Part de chaque strate dans le total pondéré",
+        edition=self.edition,
+        what="répondants",
+        value_fmt=fmt.pct,
+        base=len(full),
+    )
+    cap = fmt.typo(
+        "Part de chaque strate dans le total pondéré (pondération « observatoire »), "
+        f"édition {self.edition} ; base : {fmt.num(len(full))} répondants."
+    )
+    self._show_figure(fig, cap, charts.alt_text(fig))
+
+
+Chapter.weights_figure = _weights_figure
 Chapter.composition_figure = _composition_figure
 Chapter.method_questionnaire = _method_questionnaire
 Chapter.method_frame = _method_frame
