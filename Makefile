@@ -21,7 +21,7 @@ $(UV):
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(UV) sync --frozen --python $(BIN)/python --quiet
+	$(UV) sync --frozen --compile-bytecode --python $(BIN)/python --quiet
 	@touch $(STAMP)
 
 report: $(STAMP)

@@ -151,8 +151,12 @@ def prepare(
     enriched, match_report = enrich.enrich(export.responses, export.identity, ref)
     kept, drop_log = clean.clean(enriched, cb)
     frame = reference.load_frame(edition)
+    margins = region_margins(kept, ref)
     w = {
-        m: weights.compute_weights(kept, frame.counts, method=m).to_numpy() for m in WEIGHT_METHODS
+        m: weights.compute_weights(
+            kept, frame.counts, method=m, region_margins=margins if m == "raking" else None
+        ).to_numpy()
+        for m in WEIGHT_METHODS
     }
     kept = kept.copy()
     kept["weight"] = w[method]
@@ -204,6 +208,26 @@ def prepare(
     atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     del pd
     return meta
+
+
+def region_margins(kept, ref) -> dict[str, float] | None:
+    """Collectivités per région in the reference, for raking — when every weighted respondent
+    has a région (exports with SIRET); None otherwise (the real 2023 export has no région)."""
+    if "region_code" not in kept:
+        return None
+    weighted = kept["stratum"].astype(str) != "autre"
+    regions = kept.loc[weighted, "region_code"]
+    if regions.isna().any() or regions.empty:
+        return None
+    counts = (
+        ref.communes["region"]
+        .astype(str)
+        .value_counts()
+        .add(ref.epci["region"].astype(str).value_counts(), fill_value=0)
+        .add(ref.departements["region"].astype(str).value_counts(), fill_value=0)
+        .add(ref.regions["code"].astype(str).value_counts(), fill_value=0)
+    )
+    return {str(k): float(v) for k, v in counts.sort_index().items()}
 
 
 def _dropped_summary(dropped, cb) -> dict:

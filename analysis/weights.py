@@ -206,6 +206,21 @@ def rake(
         "stratum": {s: c for s, c in counts.items() if s in present and c > 0}
     }
     total = sum(margins["stratum"].values())
+    if not region_margins:
+        # Raking on a single margin is post-stratification: closed form, no balance import.
+        sizes = strata[rows].astype(str).value_counts()
+        weights = pd.Series(0.0, index=df.index, name="weight_raking")
+        weights[rows] = (
+            strata[rows]
+            .astype(str)
+            .map({s: margins["stratum"][s] / sizes[s] for s in sizes.index})
+            .to_numpy(dtype="float64")
+        )
+        if trim is not None:
+            mean = weights[rows].mean()
+            weights[rows] = np.minimum(weights[rows], trim * mean)
+            weights[rows] *= total / weights[rows].sum()
+        return weights
     sample = pd.DataFrame({"stratum": strata[rows].astype(str).to_numpy()})
     if region_margins:
         regions = df.loc[rows, region_col] if region_col in df else pd.Series(dtype=object)
