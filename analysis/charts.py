@@ -62,7 +62,7 @@ PALETTE: tuple[str, ...] = (BLUE, CYAN, AMBER, GREY_DARK, GREY, GREY_LIGHT)
 WIDTH_IN = 6.3
 FONT_PT = 9
 WRAP = 45
-DPI = 200
+DPI = 150
 #: Segments of a stacked bar narrower than this (in points of percentage) get no value label.
 MIN_SEGMENT_LABEL = 11.0
 SVG_HASHSALT = "barometre-data"

@@ -124,8 +124,11 @@ class Chapter:
         """Comparison with the previous edition (None when there is none)."""
         if not self.previous_path or not self.previous_edition:
             return None
+        import pandas as pd
+
         from . import codebook
         from .compare import COMPARISON_GROUPS, compare_editions, estimate_for_comparison
+        from .estimates import estimate_question
 
         prev_cb = codebook.load(self.previous_edition)
         path = Path(self.previous_path)
@@ -148,15 +151,27 @@ class Chapter:
                 return None  # a published table cannot be restricted to a scope
         else:
             groups = ["ensemble", "hors_communes_lt_3500"]
-        cur_groups = {
-            k: v
-            for k, v in COMPARISON_GROUPS.items()
-            if all(m in self.scope for m in v) or k == "ensemble"
-        }
-        current = (
-            estimate_for_comparison(self.data, self.codebook, min_base=self.min_base)
-            if cur_groups
-            else None
+        questions = [
+            q
+            for q in self.codebook.of_type("single", "multiple", "matrix", "ranking")
+            if q.previous is not None and (q.chapter == self.name or self.name == "contexte")
+        ]
+        if not questions:
+            return None
+        current = pd.concat(
+            [
+                estimate_question(
+                    self.data,
+                    q,
+                    edition=self.edition,
+                    groups=COMPARISON_GROUPS,
+                    min_base=self.min_base,
+                    weighted_groups=("ensemble", "hors_communes_lt_3500"),
+                    codebook=self.codebook,
+                )
+                for q in questions
+            ],
+            ignore_index=True,
         )
         return compare_editions(
             current, previous, self.codebook, groups=groups, min_base=self.min_base
