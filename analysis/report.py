@@ -258,7 +258,7 @@ class Chapter:
             "n": fmt.num(v["n"]),
             "base": fmt.base(v["n"]),
             "count": fmt.num(v["count"]),
-            "group": LABELS.get(v["group"], v["group"]).lower(),
+            "group": lower_label(LABELS.get(v["group"], v["group"])),
         }
         return fmt.typo(template.format(**fields))
 
@@ -369,7 +369,7 @@ class Chapter:
         scope = (
             "l'ensemble des structures répondantes"
             if list(self.scope) == list(STRATA)
-            else "les " + fmt.join_fr([LABELS[s].lower() for s in self.scope])
+            else "les " + fmt.join_fr([lower_label(LABELS[s]) for s in self.scope])
         )
         parts.append(
             f"Périmètre : {scope} de l'édition {self.edition} ({fmt.base(self.n)} "
@@ -386,6 +386,12 @@ class Chapter:
                 "**Données synthétiques — chiffres fictifs, à des fins de démonstration.** " + text
             )
         _display_markdown("---\n\n" + text)
+
+
+def lower_label(label: str) -> str:
+    """Lower-case a label's first word unless it is an acronym ("EPCI", "OPSN")."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() else label[:1].lower() + label[1:]
 
 
 def _squash(text: str) -> str:
@@ -547,6 +553,8 @@ def _composition(self: Chapter) -> None:
     frame = load_frame(self.edition)
     counts = self.data["stratum"].value_counts()
     n = max(len(self.data), 1)
+    in_scope = {s: frame.counts[s] for s in self.scope if frame.counts.get(s)}
+    frame_total = sum(in_scope.values()) or 1
     prev = _previous_composition(self)
     header = [
         "Strate",
@@ -560,13 +568,13 @@ def _composition(self: Chapter) -> None:
     rows = []
     for s in self.scope:
         c = int(counts.get(s, 0))
-        f = frame.counts.get(s)
+        f = in_scope.get(s)
         row = [
             LABELS[s],
             fmt.num(c),
             fmt.pct(100 * c / n),
             fmt.num(f) if f else "–",
-            fmt.pct(100 * f / frame.total) if f else "–",
+            fmt.pct(100 * f / frame_total) if f else "–",
         ]
         if prev is not None:
             row.insert(2, prev.get(s, "–"))
@@ -575,11 +583,11 @@ def _composition(self: Chapter) -> None:
         f"**{LABELS['ensemble']}**",
         f"**{fmt.num(len(self.data))}**",
         fmt.pct(100),
-        fmt.num(frame.total),
+        fmt.num(sum(in_scope.values())),
         fmt.pct(100),
     ]
     if prev is not None:
-        total.insert(2, prev.get("ensemble", "–"))
+        total.insert(2, prev.get("ensemble", "–") if list(self.scope) == list(STRATA) else "–")
     rows.append(total)
     md = _markdown_table(header, rows, "l" + "r" * (len(header) - 1))
     _show_md_table(
@@ -827,6 +835,45 @@ def _weights_figure(self: Chapter) -> None:
     self._show_figure(fig, cap, charts.alt_text(fig))
 
 
+def _composition_comment(self: Chapter) -> None:
+    """How the sample departs from the population, from the figures (scope-aware)."""
+    from .reference import load_frame
+
+    frame = load_frame(self.edition)
+    counts = self.data["stratum"].value_counts()
+    in_scope = {s: frame.counts[s] for s in self.scope if frame.counts.get(s)}
+    total_f, n = sum(in_scope.values()), max(len(self.data), 1)
+    if not in_scope or total_f == 0:
+        return
+    ratio = {s: (counts.get(s, 0) / n) / (f / total_f) for s, f in in_scope.items()}
+    under = [s for s, r in ratio.items() if r < 0.5]
+    over = [s for s, r in ratio.items() if r > 2]
+    parts = []
+    if under:
+        parts.append(
+            "Strates sous-représentées parmi les répondants au regard de leur nombre en France : "
+            + fmt.join_fr([lower_label(LABELS[s]) for s in under])
+            + "."
+        )
+    if over:
+        parts.append(
+            "Strates sur-représentées (bien plus de répondants que leur poids dans la "
+            "population) : " + fmt.join_fr([lower_label(LABELS[s]) for s in over]) + "."
+        )
+    text = (
+        " ".join(parts) + " "
+        if parts
+        else "La répartition des répondants est proche de celle de la population. "
+    )
+    _display_markdown(
+        fmt.typo(
+            text + "C'est pourquoi chaque pourcentage est donné avec sa base, et qu'un pourcentage "
+            "« pondéré » est aussi proposé (voir la notice technique)."
+        )
+    )
+
+
+Chapter.composition_comment = _composition_comment
 Chapter.weights_figure = _weights_figure
 Chapter.composition_figure = _composition_figure
 Chapter.method_questionnaire = _method_questionnaire
