@@ -42,9 +42,37 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show the full traceback on error")
 
 
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    from .dataset import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=None,
+        help=f"refuse an export larger than this (default {DEFAULT_MAX_BYTES}; 0 = no limit)",
+    )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help=f"refuse an export with more responses (default {DEFAULT_MAX_ROWS}; 0 = no limit)",
+    )
+
+
+def _set_limits(args: argparse.Namespace) -> None:
+    """Limits for every dataset prepared by this command (build prepares two editions)."""
+    from . import dataset
+
+    if args.max_bytes is not None:
+        dataset.LIMITS["max_bytes"] = args.max_bytes
+    if args.max_rows is not None:
+        dataset.LIMITS["max_rows"] = args.max_rows
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildConfig, build
 
+    _set_limits(args)
     cfg = BuildConfig(
         edition=args.edition,
         previous_edition=args.previous_edition,
@@ -87,6 +115,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 def _cmd_tables(args: argparse.Namespace) -> int:
     from . import dataset, export
 
+    _set_limits(args)
     res = dataset.prepare_cached(args.edition, Path(args.input), force=False)
     path = export.tables_for(
         res.path, args.edition, Path(args.out), method=args.method, min_base=args.min_base
@@ -181,6 +210,7 @@ def parser() -> argparse.ArgumentParser:
         help="parallel notebook processes (default: cores = %(default)s)",
     )
     b.add_argument("--force", action="store_true", help="ignore the caches and redo everything")
+    _add_limits(b)
     b.add_argument(
         "--execute-only",
         action="store_true",
@@ -203,8 +233,7 @@ def parser() -> argparse.ArgumentParser:
         choices=["observatoire", "frame", "raking"],
         help="default weight column",
     )
-    pr.add_argument("--max-bytes", type=int, default=None, help="refuse inputs larger than this")
-    pr.add_argument("--max-rows", type=int, default=None, help="refuse inputs with more rows")
+    _add_limits(pr)
     _add_common(pr)
     pr.set_defaults(func=_cmd_prepare)
 
@@ -222,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output CSV path")
     t.add_argument("--method", default="observatoire", choices=["observatoire", "frame", "raking"])
     t.add_argument("--min-base", type=int, default=5)
+    _add_limits(t)
     _add_common(t)
     t.set_defaults(func=_cmd_tables)
 

@@ -5,8 +5,13 @@ clean (complete responses, one per structure; drop log) → weights (all methods
 chapters never import the weighting library). Outputs, written atomically beside each other:
 
 - ``<name>.parquet``: one row per kept response (schema in docs/architecture.md);
-- ``<name>.meta.json``: input hash, code/codebook/reference versions, counts, weight diagnostics;
-- ``<name>.drops.csv``: the drop log (response id, reason).
+- ``<name>.meta.json``: input hashes (export, codebook, frame, reference), ``code_version``
+  (package version + hash of the analysis sources), counts, weight diagnostics — no clock time,
+  no machine path, so identical inputs give identical bytes;
+- ``<name>.drops.csv``: the drop log (response id, reason), spreadsheet-safe.
+
+Inputs are refused above :data:`DEFAULT_MAX_BYTES` bytes or :data:`DEFAULT_MAX_ROWS` responses
+unless the caller gives other limits (``0`` = no limit).
 
 ``<name>`` is the input file's stem, so the real and the synthetic editions never overwrite
 each other. The stage is skipped when the metadata's cache key (input hash + code) still matches.
@@ -22,11 +27,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .io import atomic_write, sha256_file
+from .io import atomic_write, sha256_file, sha256_tree, spreadsheet_safe
 from .project import ROOT
 
 PROCESSED = "data/processed"
 WEIGHT_METHODS = ("observatoire", "frame", "raking")
+#: Default input limits: far above an edition's export (~1 000 rows, ~2 MB), low enough to
+#: refuse a wrong file before it fills the memory (an export takes ~10× its size once read).
+DEFAULT_MAX_BYTES = 200_000_000
+DEFAULT_MAX_ROWS = 200_000
+#: The limits applied when a caller passes None (``barometre build`` sets them from its flags).
+LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_rows": DEFAULT_MAX_ROWS}
 
 
 class DatasetError(ValueError):
@@ -67,6 +78,32 @@ def _code_key(root: Path) -> str:
     return code_fingerprint(root)
 
 
+def code_version() -> str:
+    """``<package version>+<12 hex>``: the installed version and a hash of the analysis sources
+    actually running (``analysis/**/*.py`` and templates), so a dataset names the code that
+    made it even between releases."""
+    from importlib import metadata
+
+    package = Path(__file__).resolve().parent
+    try:
+        version = metadata.version("barometre")
+    except metadata.PackageNotFoundError:
+        version = "0+unknown"
+    files = [
+        p
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".html", ".typ")
+    ]
+    return f"{version}+{sha256_tree(files, package.parent)[:12]}"
+
+
+def resolve_limits(max_bytes: int | None, max_rows: int | None) -> tuple[int | None, int | None]:
+    """None → the current :data:`LIMITS`; 0 or less → no limit."""
+    b = LIMITS["max_bytes"] if max_bytes is None else max_bytes
+    r = LIMITS["max_rows"] if max_rows is None else max_rows
+    return (b if b and b > 0 else None), (r if r and r > 0 else None)
+
+
 def processed_paths(input_path: Path, out_dir: Path) -> tuple[Path, Path, Path]:
     stem = input_path.name.split(".")[0]
     return (
@@ -92,6 +129,13 @@ def prepare_cached(
     input_path = Path(input_path)
     if not input_path.is_file():
         raise DatasetError(f"{input_path}: input export not found")
+    max_bytes, max_rows = resolve_limits(max_bytes, max_rows)
+    size = input_path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise DatasetError(
+            f"{input_path}: file is {size} bytes; expected at most max_bytes={max_bytes} — if "
+            "the export is genuine, raise the limit (--max-bytes)"
+        )
     out_dir = Path(out_dir) if out_dir else root / PROCESSED
     data, meta_path, drops = processed_paths(input_path, out_dir)
     key = hashlib.sha256(
@@ -102,7 +146,12 @@ def prepare_cached(
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except ValueError:
             meta = {}
-        if meta.get("cache_key") == key and meta.get("parquet_sha256") == sha256_file(data):
+        rows_in = (meta.get("counts") or {}).get("rows_in") or 0
+        if (
+            meta.get("cache_key") == key
+            and meta.get("parquet_sha256") == sha256_file(data)
+            and (max_rows is None or rows_in <= max_rows)
+        ):
             if say:
                 say(f"  = prepare {input_path.name}: unchanged")
             return Prepared(data, meta_path, drops, False, 0.0, meta)
@@ -145,6 +194,7 @@ def prepare(
 
     if method not in WEIGHT_METHODS:
         raise DatasetError(f"unknown weighting method {method!r}; expected one of {WEIGHT_METHODS}")
+    max_bytes, max_rows = resolve_limits(max_bytes, max_rows)
     cb = codebook.load(edition)
     export = ingest.read_export(input_path, cb, max_bytes=max_bytes, max_rows=max_rows)
     ref = reference.load_reference()
@@ -172,7 +222,7 @@ def prepare(
     buf = io.BytesIO()
     kept.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
     atomic_write(data_path, buf.getvalue())
-    atomic_write(drops_path, drop_log.to_csv(index=False, lineterminator="\n"))
+    atomic_write(drops_path, spreadsheet_safe(drop_log).to_csv(index=False, lineterminator="\n"))
 
     per_stratum = kept["stratum"].value_counts().reindex(kept["stratum"].cat.categories).fillna(0)
     diag = weights.diagnostics(kept, "weight")
@@ -186,7 +236,10 @@ def prepare(
         "synthetic": is_synthetic(input_path),
         "codebook_version": cb.version,
         "codebook_sha256": sha256_file(cb.path) if cb.path else None,
+        "code_version": code_version(),
+        "frame_sha256": _frame_sha256(edition),
         "reference_version": ref.version,
+        "reference_sha256": _reference_sha256(),
         "frame": {"counts": frame.counts, "total": frame.total, "source": frame.source},
         "weighting": {"default": method, "methods": list(WEIGHT_METHODS)},
         "dropped_columns": _dropped_summary(export.dropped_columns, cb),
@@ -208,6 +261,21 @@ def prepare(
     atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     del pd
     return meta
+
+
+def _frame_sha256(edition: int) -> str | None:
+    from .reference import _frame_path
+
+    path = _frame_path(edition, None)
+    return sha256_file(path) if path.is_file() else None
+
+
+def _reference_sha256() -> str:
+    """One hash over the reference's files (tables and VERSION.json)."""
+    from .reference import REFERENCE_DIR
+
+    directory = Path(REFERENCE_DIR)
+    return sha256_tree([p for p in directory.iterdir() if p.is_file()], directory)
 
 
 def region_margins(kept, ref) -> dict[str, float] | None:

@@ -29,7 +29,14 @@ import pandas as pd
 from analysis import codebook as cbmod
 from analysis.codebook import Codebook, Column, Question, normalise_heading
 
-__all__ = ["Export", "IngestError", "read_export", "mask_personal", "ADMIN_COLUMNS"]
+__all__ = [
+    "Export",
+    "IngestError",
+    "read_export",
+    "mask_personal",
+    "names_pattern",
+    "ADMIN_COLUMNS",
+]
 
 #: Admin questions kept in ``responses`` (codebook id = column name), in this order.
 ADMIN_COLUMNS = (
@@ -52,9 +59,27 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)"
 )
 _PERSONAL_HEADING = re.compile(
-    r"(adresse (é|e)lectronique|e-?mail|courriel|t(é|e)l(é|e)phone|portable|\bphone\b|"
-    r"pr(é|e)nom|\bnom\b|fonction|\bposte occup)",
+    r"(adresse (é|e)lectronique|e-?mail|\bmail\b|courriel|t(é|e)l(é|e)phone|\bt(é|e)l\b|"
+    r"portable|\bmobile\b|\bphone\b|pr(é|e)nom|\bnom\b|\bname\b|fonction|\bposte occup)",
     re.IGNORECASE,
+)
+#: Shortest personal value (name, first name) masked inside free text: shorter ones ("Li",
+#: "Ba") would hit ordinary words.
+MIN_NAME_LENGTH = 3
+#: Personal questions whose values (words of the answer) are masked in free-text answers.
+NAME_QUESTIONS = ("prenom", "nom")
+#: Unknown columns whose values are names (dropped by the personal pattern, masked likewise).
+_NAME_HEADING = re.compile(r"(pr(é|e)nom|\bnom\b|\bname\b)", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+#: Zip (XLSX, ODS) and other binary signatures: not a CSV export.
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "a ZIP archive (an .xlsx or .ods spreadsheet?)",
+    b"\xd0\xcf\x11\xe0": "an OLE document (an .xls spreadsheet?)",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+}
+HINT_FORMAT = (
+    "export the responses from LimeSurvey as CSV (Export results > CSV, full or code headings)"
 )
 
 
@@ -77,10 +102,28 @@ class Export:
 
 
 # -- helpers --------------------------------------------------------------------------------
-def mask_personal(values: pd.Series) -> pd.Series:
-    """Mask e-mail addresses and French phone numbers in a string Series (vectorised)."""
+def mask_personal(values: pd.Series, names: re.Pattern | None = None) -> pd.Series:
+    """Mask e-mail addresses and French phone numbers in a string Series (vectorised); with
+    ``names`` (from :func:`names_pattern`), also the names it matches."""
     out = values.str.replace(_EMAIL, "[courriel masqué]", regex=True)
-    return out.str.replace(_PHONE, "[téléphone masqué]", regex=True)
+    out = out.str.replace(_PHONE, "[téléphone masqué]", regex=True)
+    if names is not None:
+        out = out.str.replace(names, "[nom masqué]", regex=True)
+    return out
+
+
+def names_pattern(values: list[str] | pd.Series) -> re.Pattern | None:
+    """A pattern matching, as whole words and in any case, each word of at least
+    ``MIN_NAME_LENGTH`` letters of the given names (``"Jean-Marc Le Goff"`` → ``Jean-Marc``,
+    ``Goff``); None when there is none."""
+    words: set[str] = set()
+    for v in pd.Series(values, dtype="object").dropna().unique():
+        text = unicodedata.normalize("NFC", str(v))
+        words.update(w for w in _WORD.findall(text) if len(w) >= MIN_NAME_LENGTH)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _fail(
@@ -92,6 +135,7 @@ def _fail(
     value: str | None = None,
     expected: str | None = None,
     closest: str | None = None,
+    hint: str | None = None,
 ) -> IngestError:
     where = [str(path)]
     if line is not None:
@@ -105,6 +149,8 @@ def _fail(
         msg += f"; expected {expected}"
     if closest is not None:
         msg += f"; closest known: {closest!r}"
+    if hint is not None:
+        msg += f" — {hint}"
     return IngestError(msg)
 
 
@@ -118,12 +164,48 @@ def _closest(key: str, candidates: list[str]) -> str | None:
     return found[0] if found else None
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode with a strict cascade: BOMs, UTF-8, cp1252, then latin-1 (never fails)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the text looks like UTF-16 without a BOM (ASCII characters
+    leave a NUL byte every other byte), else None."""
+    head = data[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode with a strict cascade: BOMs (UTF-8, UTF-32, UTF-16), UTF-16 without BOM, UTF-8,
+    cp1252, then latin-1. Binary files (spreadsheets, archives, NUL bytes) are refused."""
+    for magic, what in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise _fail(
+                path,
+                f"this is {what}, not a CSV export",
+                expected="a CSV text file",
+                hint=HINT_FORMAT,
+            )
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            return data.decode("utf-32"), "utf-32"
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16"), "utf-16"
+        bomless = _utf16_without_bom(data)
+        if bomless:
+            return data.decode(bomless), bomless
+    except UnicodeDecodeError as exc:
+        raise _fail(
+            path,
+            f"not valid Unicode text ({exc.reason} at byte {exc.start})",
+            expected="a UTF-8, UTF-16, cp1252 or latin-1 CSV file",
+            hint="save the export again as UTF-8 CSV",
+        ) from None
     for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding), encoding
@@ -144,7 +226,10 @@ def _sniff(text: str, path: Path) -> str:
             best, best_n = sep, len(first)
     if best is None:
         raise _fail(
-            path, "cannot find the separator of the header line", expected="',', ';' or tab"
+            path,
+            "cannot find the separator of the header line",
+            expected="',', ';' or tab",
+            hint=HINT_FORMAT,
         )
     return best
 
@@ -163,7 +248,11 @@ def _records(text: str, sep: str, path: Path, max_rows: int | None) -> tuple[lis
             break
         except csv.Error as exc:
             raise _fail(
-                path, f"malformed row ({exc})", line=start, expected="a well-quoted CSV record"
+                path,
+                f"malformed row ({exc})",
+                line=start,
+                expected="a well-quoted CSV record",
+                hint="the file looks cut or edited by hand: export it again from LimeSurvey",
             ) from None
         end = reader.line_num
         if not rec or (len(rec) == 1 and not rec[0].strip()):
@@ -176,6 +265,7 @@ def _records(text: str, sep: str, path: Path, max_rows: int | None) -> tuple[lis
                 f"more than {max_rows} responses",
                 line=start,
                 expected=f"at most max_rows={max_rows}",
+                hint="if the export is genuine, raise the limit (--max-rows)",
             )
     return rows, lines
 
@@ -219,7 +309,13 @@ def _line_of(codes: np.ndarray, k: int, lines: np.ndarray) -> int:
 
 
 def _typed(
-    q: Question, col: Column, heading: str, raw: pd.Series, lines: np.ndarray, path: Path
+    q: Question,
+    col: Column,
+    heading: str,
+    raw: pd.Series,
+    lines: np.ndarray,
+    path: Path,
+    names: re.Pattern | None = None,
 ) -> pd.Series:
     codes, uniques = pd.factorize(raw.to_numpy(), use_na_sentinel=False)
     cells = [unicodedata.normalize("NFC", u).strip() for u in uniques]
@@ -241,6 +337,8 @@ def _typed(
                     value=s,
                     expected=f"one of {list(q.options)}",
                     closest=_closest(key, [normalise_heading(o) for o in q.options]),
+                    hint="correct the cell, or add the option to the edition's codebook "
+                    "(data/codebook/) if the questionnaire offered it",
                 )
             ucodes[k] = options[key]
         cat = pd.Categorical.from_codes(
@@ -284,7 +382,7 @@ def _typed(
         return pd.Series(nums[codes], index=index)
     # free text: masked once per distinct answer
     texts = pd.Series([pd.NA if s in MISSING else s for s in cells], dtype="string")
-    texts = mask_personal(texts).to_numpy(dtype=object, na_value=pd.NA)
+    texts = mask_personal(texts, names).to_numpy(dtype=object, na_value=pd.NA)
     return pd.Series(pd.array(texts[codes], dtype="string"), index=index)
 
 
@@ -310,7 +408,9 @@ def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path
     if qid == "submitted":
         return (s != "").astype("boolean")
     if qid in ("last_page", "population_raw"):
-        num = pd.to_numeric(s.replace("", np.nan), errors="coerce")
+        # French notation too: "49 212", "49\u202f212", "49212,0"
+        plain = s.str.replace(r"[ \u00a0\u202f]", "", regex=True).str.replace(",", ".")
+        num = pd.to_numeric(plain.replace("", np.nan), errors="coerce")
         bad = s[num.isna() & (s != "")]
         if len(bad):
             raise _fail(
@@ -321,7 +421,20 @@ def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path
                 value=bad.iloc[0],
                 expected="a number or an empty cell",
             )
-        return num.astype("Int64") if qid == "last_page" else num.astype("float64")
+        if qid == "last_page":
+            frac = num.notna() & (num != num.round())
+            if frac.any():
+                bad = s[frac].iloc[0]
+                raise _fail(
+                    path,
+                    "last_page is not a whole number",
+                    line=_first_line(s, bad, lines),
+                    column=heading,
+                    value=bad,
+                    expected="a page number or an empty cell",
+                )
+            return num.astype("Int64")
+        return num.astype("float64")
     return s.replace("", pd.NA).astype("string")
 
 
@@ -337,22 +450,46 @@ def read_export(
     path = Path(path)
     cb = codebook if isinstance(codebook, Codebook) else cbmod.load(codebook)
     if not path.is_file():
-        raise _fail(path, "no such file", expected="a LimeSurvey CSV export")
+        raise _fail(
+            path, "no such file" if not path.exists() else "not a file", expected="a CSV export"
+        )
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        raise _fail(path, f"file is {size} bytes", expected=f"at most max_bytes={max_bytes}")
+        raise _fail(
+            path,
+            f"file is {size} bytes",
+            expected=f"at most max_bytes={max_bytes}",
+            hint="if the export is genuine, raise the limit (--max-bytes)",
+        )
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    text, encoding = _decode(data)
+    text, encoding = _decode(data, path)
+    if "\x00" in text:
+        raise _fail(
+            path,
+            "binary content (NUL character)",
+            line=text.count("\n", 0, text.index("\x00")) + 1,
+            expected="a CSV text file",
+            hint=HINT_FORMAT,
+        )
     text = text.replace("\r\n", "\n")  # CRLF exports, also inside quoted cells
     if not text.strip():
-        raise _fail(path, "empty file", expected="a header line and at least one response")
+        raise _fail(
+            path,
+            "empty file",
+            expected="a header line and at least one response",
+            hint=HINT_FORMAT,
+        )
     sep = _sniff(text, path)
     rows, lines_list = _records(text, sep, path, max_rows)
     headings = [unicodedata.normalize("NFC", h) for h in rows[0]]
     if len(rows) < 2:
         raise _fail(
-            path, "headers only, no response", line=lines_list[0] + 1, expected="response rows"
+            path,
+            "headers only, no response",
+            line=lines_list[0] + 1,
+            expected="response rows",
+            hint="export the responses too (LimeSurvey: all responses, not a blank template)",
         )
     width = len(headings)
     for rec, line in zip(rows[1:], lines_list[1:], strict=True):
@@ -363,6 +500,7 @@ def read_export(
                 f"{kind}: {len(rec)} fields",
                 line=line,
                 expected=f"{width} fields as in the header",
+                hint="the file looks cut or edited by hand: export it again from LimeSurvey",
             )
     lines = np.asarray(lines_list[1:])
 
@@ -380,6 +518,7 @@ def read_export(
                     f"{hits} of {width} headings match the {other.edition} codebook, "
                     f"{own} the {cb.edition} one",
                     expected=f"an export of edition {cb.edition}",
+                    hint=f"pass --edition {other.edition} if that is the edition meant",
                 )
     dropped: list[str] = []
     for i in unknown:
@@ -395,6 +534,8 @@ def read_export(
             column=headings[i],
             expected="a heading of the codebook",
             closest=_closest(key, known),
+            hint="restore the heading as LimeSurvey exported it; a new question goes into "
+            f"data/codebook/{cb.edition}.yaml first",
         )
     seen: dict[tuple[str, str], int] = {}
     for i, m in enumerate(matched):
@@ -408,6 +549,7 @@ def read_export(
                 line=1,
                 column=headings[i],
                 expected="each codebook column once",
+                hint="remove the repeated column",
             )
         seen[key] = i
     present = {(q.id, c.heading) for q, c in (m for m in matched if m is not None)}
@@ -424,10 +566,18 @@ def read_export(
                 line=1,
                 column=c.heading if style == "full" else c.code,
                 expected="every question column of the codebook",
+                hint="export all the questions (LimeSurvey: every column), headings unchanged",
             )
 
     # -- typing -------------------------------------------------------------------------
     raw = pd.DataFrame(rows[1:], dtype=object)
+    name_cols = [
+        i
+        for i, m in enumerate(matched)
+        if (m is not None and m[0].id in NAME_QUESTIONS)
+        or (m is None and _NAME_HEADING.search(headings[i]))
+    ]
+    names = names_pattern(pd.concat([raw[i] for i in name_cols])) if name_cols else None
     out: dict[str, pd.Series] = {}
     identity: dict[str, pd.Series] = {}
     for i, m in enumerate(matched):
@@ -442,7 +592,7 @@ def read_export(
             else:
                 dropped.append(headings[i])
         elif q.type in cbmod.KEPT:
-            out[q.column_id(col)] = _typed(q, col, headings[i], raw[i], lines, path)
+            out[q.column_id(col)] = _typed(q, col, headings[i], raw[i], lines, path, names)
         else:  # personal, upload, timing
             dropped.append(headings[i])
     n = len(raw)
@@ -463,6 +613,7 @@ def read_export(
             ),
             value=str(first),
             expected="one row per response id",
+            hint="rows were pasted or merged twice: export the responses again",
         )
     order = list(ADMIN_COLUMNS) + [
         cid for q in cb.questions if q.type in cbmod.KEPT for cid in q.column_ids if cid in out

@@ -1,15 +1,22 @@
-"""File helpers shared by every stage: atomic writes and content hashes.
+"""File helpers shared by every stage: atomic writes, content hashes, spreadsheet-safe cells.
 
 Every file the project writes goes through :func:`atomic_write` (or :func:`atomic_dir` for a
 directory): the content is written next to its destination and renamed over it, so that an
 interrupted build never leaves a half-written file where a good one was.
+
+Temporary names are hidden and carry the writer's process id (``.<name>.<pid>-….tmp``,
+``.<name>.new-<pid>-…``): a killed writer's leftovers never look like outputs, and the next
+write of the same destination removes those whose process is gone. A directory swap killed
+between its two renames is completed back (the previous directory restored) on the next swap.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -25,12 +32,41 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(parent: Path, prefix: str) -> list[Path]:
+    """Remove ``parent/<prefix><pid>-…`` entries left by writers that no longer run."""
+    removed = []
+    for p in parent.glob(glob.escape(prefix) + "*"):
+        m = re.match(r"(\d+)-", p.name[len(prefix) :])
+        if not m or int(m.group(1)) == os.getpid() or _pid_alive(int(m.group(1))):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        removed.append(p)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; rename it over ``dest`` if the block succeeds."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix or ".tmp", dir=dest.parent)
+    sweep_stale(dest.parent, f".{dest.name}.")
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.{os.getpid()}-", suffix=suffix or ".tmp", dir=dest.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs are ordinary files
@@ -61,19 +97,43 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-", dir=dest.parent))
+    old = dest.parent / f".{dest.name}.old"
+    if old.is_dir() and not dest.exists():  # a swap killed between its two renames
+        os.replace(old, dest)
+    sweep_stale(dest.parent, f".{dest.name}.new-")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-{os.getpid()}-", dir=dest.parent))
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = dest.parent / f".{dest.name}.old"
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
     if dest.exists():
         os.replace(dest, old)
     os.replace(tmp, dest)
     shutil.rmtree(old, ignore_errors=True)
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame):
+    """A copy of a DataFrame whose text cells starting with :data:`FORMULA_PREFIXES` are
+    prefixed with ``'`` (spreadsheets then show them as text); numbers are left alone."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            out[col] = text.where(~risky, "'" + text)
+    return out
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
