@@ -202,12 +202,20 @@ def prepare(
     kept, drop_log = clean.clean(enriched, cb)
     frame = reference.load_frame(edition)
     margins = region_margins(kept, ref)
-    w = {
-        m: weights.compute_weights(
-            kept, frame.counts, method=m, region_margins=margins if m == "raking" else None
-        ).to_numpy()
-        for m in WEIGHT_METHODS
-    }
+    w = {}
+    raking_regions = "used" if margins else "not available (respondents without a région)"
+    for m in WEIGHT_METHODS:
+        try:
+            w[m] = weights.compute_weights(
+                kept, frame.counts, method=m, region_margins=margins if m == "raking" else None
+            ).to_numpy()
+        except weights.WeightsError as exc:
+            if m != "raking" or not margins:
+                raise
+            # a small sample cannot meet the région margins: rake on the stratum alone and
+            # say so in the metadata, rather than refuse the whole dataset
+            raking_regions = f"dropped: {exc}"
+            w[m] = weights.compute_weights(kept, frame.counts, method=m).to_numpy()
     kept = kept.copy()
     kept["weight"] = w[method]
     for m in WEIGHT_METHODS:
@@ -241,7 +249,11 @@ def prepare(
         "reference_version": ref.version,
         "reference_sha256": _reference_sha256(),
         "frame": {"counts": frame.counts, "total": frame.total, "source": frame.source},
-        "weighting": {"default": method, "methods": list(WEIGHT_METHODS)},
+        "weighting": {
+            "default": method,
+            "methods": list(WEIGHT_METHODS),
+            "raking_region_margins": raking_regions,
+        },
         "dropped_columns": _dropped_summary(export.dropped_columns, cb),
         "counts": {
             "rows_in": int(len(export.responses)),
