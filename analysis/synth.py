@@ -34,7 +34,8 @@ file. Multiple-choice cells are ``Oui`` (ticked) or ``Non`` (shown, not ticked).
 distinct items, ranks filled from the first. Free text is a neutral placeholder ("Réponse
 libre synthétique."), for the share of respondents who wrote something in the real data; one
 placeholder in ten carries a fake contact (``prénom.nom@exemple.invalid``, ``06 00 00 xx xx``)
-so that ingestion's masking is exercised. Uploads are ``[]`` or empty with a filecount of
+so that ingestion's masking is exercised, one in ten spans two lines and one in ten is in
+decomposed Unicode (NFD), as in the real file. Uploads are ``[]`` or empty with a filecount of
 ``0``; per-question durations are empty, group durations plausible (log-normal around the real
 medians), ``Temps total :`` their sum.
 
@@ -123,6 +124,8 @@ FIRST_ID = 5
 SUBMITTED = "1980-01-01 00:00:00"
 PLACEHOLDER = "Réponse libre synthétique."
 CONTACT_SHARE = 0.10
+MULTILINE_SHARE = 0.10
+NFD_SHARE = 0.10
 EMPTY_LIST_SHARE = 0.05
 TIMING_SIGMA = 0.8
 SIRET_SUFFIX = "00012"
@@ -551,18 +554,27 @@ def _ascii(text: str) -> str:
 
 
 def _texts(rng: np.random.Generator, shown: np.ndarray, share: float) -> np.ndarray:
+    """Free text: the placeholder for ``share`` of the rows shown; among them, one in ten
+    with a fake contact, one in ten on two lines, one in ten in decomposed Unicode (NFD), as
+    real exports have all three."""
     n = len(shown)
     filled = shown & (rng.random(n) < share)
-    contact = rng.random(n) < CONTACT_SHARE
+    variant = rng.random((3, n)) < np.array([[CONTACT_SHARE], [MULTILINE_SHARE], [NFD_SHARE]])
     first = rng.integers(len(FIRST_NAMES), size=n)
     last = rng.integers(len(LAST_NAMES), size=n)
     digits = rng.integers(10_000, size=n)
     out = np.full(n, "", dtype=object)
     out[filled] = PLACEHOLDER
-    for i in np.flatnonzero(filled & contact).tolist():
-        email = f"{_ascii(FIRST_NAMES[first[i]])}.{_ascii(LAST_NAMES[last[i]])}@{EMAIL_DOMAIN}"
-        phone = f"06 00 00 {digits[i] // 100:02d} {digits[i] % 100:02d}"
-        out[i] = f"{PLACEHOLDER} Contact : {email}, {phone}."
+    for i in np.flatnonzero(filled & variant.any(axis=0)).tolist():
+        text = PLACEHOLDER
+        if variant[0, i]:
+            email = f"{_ascii(FIRST_NAMES[first[i]])}.{_ascii(LAST_NAMES[last[i]])}@{EMAIL_DOMAIN}"
+            text += f" Contact : {email}, 06 00 00 {digits[i] // 100:02d} {digits[i] % 100:02d}."
+        if variant[1, i]:
+            text += "\nSuite de la réponse sur une seconde ligne."
+        if variant[2, i]:
+            text = unicodedata.normalize("NFD", text)
+        out[i] = text
     return out
 
 
