@@ -645,8 +645,8 @@ def generate(edition: int, n: int, seed: int) -> pd.DataFrame:
     never = (status < NEVER_STARTED_RATE) & ~duplicated
     partial = (status < NEVER_STARTED_RATE + PARTIAL_RATE) & ~never
     early = lp_values[_draw(rng, lp_p[None, :], np.zeros(n, dtype=int))]
-    if last != 13:  # 2022: the 2023 distribution scaled to the number of pages
-        early = np.floor(early * last / 13).astype(int)
+    if last != len(lp_values):  # 2022: the 2023 distribution scaled to its number of pages
+        early = np.floor(early * last / len(lp_values)).astype(int)
     last_page = np.where(partial, early, last)
     id_page = page.get("structure_name", 1)
     last_page = np.where(duplicated, np.maximum(last_page, id_page), last_page)
@@ -707,6 +707,12 @@ def generate(edition: int, n: int, seed: int) -> pd.DataFrame:
             for col in q.columns:
                 value = "0" if col.item == "filecount" else lists
                 columns[col.heading] = np.where(shown, value, "").astype(object)
+        elif q.type == "numeric":
+            raise SynthError(
+                f"codebook {cb.path or cb.edition}: question {q.id!r} is numeric; the synthetic "
+                "exports have no distribution for numeric answers yet (expected single, "
+                "multiple, matrix, ranking, text, upload, timing, personal or admin)"
+            )
         elif q.type == "personal":
             if q.id not in people:
                 raise SynthError(f"personal question {q.id!r}: no fake value for it; expected "
