@@ -1,14 +1,23 @@
 """Read a LimeSurvey export into typed columns named after the codebook.
 
 ``read_export`` accepts what exports look like in the field: UTF-8 with or without BOM,
-cp1252 or latin-1; ``,`` ``;`` or tab separators; CRLF line ends; full-text ("full") or
-question-code ("code") headings; decomposed accents, trailing spaces, ``’`` for ``'``.
-Personal columns (e-mail, first name, name, job title) are dropped here and never leave this
-module; the identifying columns (structure name, SIRET) are returned apart, for enrichment only.
-Free-text answers have e-mail addresses and phone numbers masked.
+UTF-16 or UTF-32 with a BOM, UTF-16 without BOM (told by its NUL bytes), cp1252 or latin-1;
+``,`` ``;`` or tab separators (the one whose first records agree with the header); CRLF or lone
+CR line ends; blank lines; full-text ("full") or question-code ("code") headings; decomposed
+accents, trailing spaces, ``’`` for ``'``, and the typography latin-1 lacks transliterated
+(``…`` → ``...``, ``œ`` → ``oe``); French numbers (``49 212``, ``18554,0``) in the population.
+Personal columns (e-mail, first name, name, job title, and unknown columns whose heading looks
+personal: courriel, e-mail, mail, téléphone, portable, nom, prénom, fonction…) are dropped here
+and never leave this module; the identifying columns (structure name, SIRET) are returned
+apart, for enrichment only. Free-text answers have e-mail addresses, phone numbers and the
+words of the names found in the export's name columns masked.
 
-Anything unexpected raises ``IngestError`` with the file, the line (1-based, in the file), the
-column, the value, what was expected and, for headings, the closest known heading.
+Anything else raises ``IngestError`` with the file, the line (1-based, in the file), the
+column, the value, what was expected, for headings and answers the closest known one, and
+what to do: spreadsheets, archives and binary files, mixed encodings, files that are not an
+export of the edition (or are one of another edition), malformed or cut records, unknown,
+missing or repeated columns, answers outside the codebook (answer codes say so), duplicated
+response ids, and files over the ``max_bytes`` / ``max_rows`` limits.
 """
 
 from __future__ import annotations
@@ -78,6 +87,8 @@ _BINARY_MAGIC = {
     b"%PDF": "a PDF document",
     b"\x1f\x8b": "a gzip archive",
 }
+#: A LimeSurvey answer code ("A1", "AO02", "Y", "N") instead of the answer text.
+_ANSWER_CODE = re.compile(r"(A|AO|SQ)?\d{1,4}|[YN]")
 HINT_FORMAT = (
     "export the responses from LimeSurvey as CSV (Export results > CSV, full or code headings)"
 )
@@ -141,10 +152,10 @@ def _fail(
     if line is not None:
         where.append(f"line {line}")
     if column is not None:
-        where.append(f"column {column!r}")
+        where.append(f"column {_short(column)!r}")
     msg = f"{', '.join(where)}: {what}"
     if value is not None:
-        msg += f": {value!r}"
+        msg += f": {_short(value)!r}"
     if expected is not None:
         msg += f"; expected {expected}"
     if closest is not None:
@@ -154,14 +165,31 @@ def _fail(
     return IngestError(msg)
 
 
+_TOKEN = re.compile(r"[^\W_]{3,}")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """A cell or heading cut for an error message (a hostile file may hold megabytes)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _closest(key: str, candidates: list[str]) -> str | None:
-    """The candidate the value most likely meant: a completion of it, else the most similar."""
+    """The candidate the value most likely meant: a completion of it, else the one sharing
+    most of its words (a shortened heading), else the most similar string; None below 0.6."""
     low = key.casefold()
     for c in candidates:
         if c.casefold().startswith(low):
             return c
-    found = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
-    return found[0] if found else None
+    words = set(_TOKEN.findall(low))
+    best, best_score = None, (0.6, 0.0)
+    for c in candidates:
+        cf = c.casefold()
+        overlap = len(words & set(_TOKEN.findall(cf))) / len(words) if words else 0.0
+        ratio = difflib.SequenceMatcher(None, low, cf, autojunk=False).ratio()
+        score = (max(overlap, ratio), ratio)
+        if score > best_score:
+            best, best_score = c, score
+    return best
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -206,24 +234,49 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
             expected="a UTF-8, UTF-16, cp1252 or latin-1 CSV file",
             hint="save the export again as UTF-8 CSV",
         ) from None
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    # Valid UTF-8 accents beside invalid bytes: parts of the file were saved in another
+    # encoding (edited by hand?); cp1252 would turn the UTF-8 parts into "Ã©".
+    as_utf8 = data.decode("utf-8", errors="replace")
+    valid = sum(1 for ch in as_utf8 if ord(ch) > 0x7F and ch != "\ufffd")
+    if valid >= 2:
+        raise _fail(
+            path,
+            f"mixed encodings: UTF-8 text with bytes of another encoding "
+            f"({data[bad_at : bad_at + 4]!r} at byte {bad_at})",
+            line=data.count(b"\n", 0, bad_at) + 1,
+            expected="one encoding for the whole file",
+            hint="export the file again from LimeSurvey rather than editing it",
+        )
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
 
 
 def _sniff(text: str, path: Path) -> str:
-    """The separator giving the most header fields (ties: the first of SEPARATORS)."""
-    best, best_n = None, 1
-    for sep in SEPARATORS:
+    """The separator whose first records (up to 5) all have as many fields as the header,
+    the most fields first; else the one giving the most header fields (ties: the first of
+    SEPARATORS). Headings may hold commas (unquoted in a ``;`` export)."""
+    scores = []
+    for rank, sep in enumerate(SEPARATORS):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        widths = []
         try:
-            first = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+            for rec in reader:
+                if rec and not (len(rec) == 1 and not rec[0].strip()):
+                    widths.append(len(rec))
+                if len(widths) == 5:
+                    break
         except csv.Error:
-            continue
-        if len(first) > best_n:
-            best, best_n = sep, len(first)
+            pass
+        if widths and widths[0] > 1:
+            consistent = len(widths) > 1 and len(set(widths)) == 1
+            scores.append((consistent, widths[0], -rank, sep))
+    best = max(scores)[3] if scores else None
     if best is None:
         raise _fail(
             path,
@@ -283,11 +336,36 @@ def _other_editions(codebook: Codebook) -> list[Codebook]:
     return out
 
 
+#: Typography that single-byte encodings (latin-1) lack, as a converter transliterates it.
+_TRANSLIT = str.maketrans(
+    {"…": "...", "œ": "oe", "Œ": "OE", "–": "-", "—": "-", "“": '"', "”": '"', "‘": "'"}
+)
+
+
+def _fold(text: str) -> str:
+    """``normalise_heading`` with the typography latin-1 lacks transliterated."""
+    return " ".join(normalise_heading(text).translate(_TRANSLIT).split())
+
+
+def _folded(keys: dict) -> dict:
+    """``{_fold(key): value}`` for the keys whose folded form is unambiguous."""
+    out: dict = {}
+    clash = set()
+    for key, value in keys.items():
+        f = _fold(key)
+        if f in out and out[f] != value:
+            clash.add(f)
+        out[f] = value
+    return {k: v for k, v in out.items() if k not in clash}
+
+
 def _match(codebook: Codebook, headings: list[str]) -> tuple[str, list]:
-    """Heading style and, per file column, its (question, column) or None."""
+    """Heading style and, per file column, its (question, column) or None. A full-text
+    heading is looked up as is (normalised), then transliterated (a latin-1 export)."""
     by_full = codebook.headings
     by_code = codebook.codes
-    full = [by_full.get(normalise_heading(h)) for h in headings]
+    folded = _folded(by_full)
+    full = [by_full.get(normalise_heading(h)) or folded.get(_fold(h)) for h in headings]
     code = [by_code.get(h.strip()) for h in headings]
     n_full = sum(m is not None for m in full)
     n_code = sum(m is not None for m in code)
@@ -322,13 +400,20 @@ def _typed(
     index = raw.index
     if q.type in ("single", "matrix", "ranking"):
         options = {normalise_heading(o): k for k, o in enumerate(q.options)}
+        folded = _folded(options)
         ucodes = np.empty(len(cells), dtype=np.int64)
         for k, s in enumerate(cells):
             if s in MISSING:
                 ucodes[k] = -1
                 continue
             key = normalise_heading(s)
+            if key not in options and _fold(key) in folded:
+                key = q.options[folded[_fold(key)]]
+                key = normalise_heading(key)
             if key not in options:
+                coded = _ANSWER_CODE.fullmatch(s) and not any(
+                    _ANSWER_CODE.fullmatch(o) for o in q.options
+                )
                 raise _fail(
                     path,
                     f"answer outside the codebook options of {q.id!r}",
@@ -337,8 +422,13 @@ def _typed(
                     value=s,
                     expected=f"one of {list(q.options)}",
                     closest=_closest(key, [normalise_heading(o) for o in q.options]),
-                    hint="correct the cell, or add the option to the edition's codebook "
-                    "(data/codebook/) if the questionnaire offered it",
+                    hint=(
+                        "the export holds answer codes: export it with full answer texts "
+                        "(LimeSurvey: 'Full answers')"
+                        if coded
+                        else "correct the cell, or add the option to the edition's codebook "
+                        "(data/codebook/) if the questionnaire offered it"
+                    ),
                 )
             ucodes[k] = options[key]
         cat = pd.Categorical.from_codes(
@@ -472,7 +562,8 @@ def read_export(
             expected="a CSV text file",
             hint=HINT_FORMAT,
         )
-    text = text.replace("\r\n", "\n")  # CRLF exports, also inside quoted cells
+    # CRLF (Windows) and lone CR (old Mac) line ends, also inside quoted cells
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise _fail(
             path,
@@ -492,16 +583,6 @@ def read_export(
             hint="export the responses too (LimeSurvey: all responses, not a blank template)",
         )
     width = len(headings)
-    for rec, line in zip(rows[1:], lines_list[1:], strict=True):
-        if len(rec) != width:
-            kind = "too many fields" if len(rec) > width else "truncated row (too few fields)"
-            raise _fail(
-                path,
-                f"{kind}: {len(rec)} fields",
-                line=line,
-                expected=f"{width} fields as in the header",
-                hint="the file looks cut or edited by hand: export it again from LimeSurvey",
-            )
     lines = np.asarray(lines_list[1:])
 
     # -- headings -> codebook -----------------------------------------------------------
@@ -520,6 +601,17 @@ def read_export(
                     expected=f"an export of edition {cb.edition}",
                     hint=f"pass --edition {other.edition} if that is the edition meant",
                 )
+    own = width - len(unknown)
+    if own < max(2, 0.1 * width):
+        raise _fail(
+            path,
+            f"not an export of the {cb.edition} questionnaire: {own} of its {width} headings "
+            f"(separator {sep!r}) are known to the {cb.edition} codebook",
+            line=1,
+            column=headings[unknown[0]] if unknown else None,
+            expected=f"a LimeSurvey export of edition {cb.edition}",
+            hint=HINT_FORMAT,
+        )
     dropped: list[str] = []
     for i in unknown:
         if _PERSONAL_HEADING.search(headings[i]):
@@ -567,6 +659,18 @@ def read_export(
                 column=c.heading if style == "full" else c.code,
                 expected="every question column of the codebook",
                 hint="export all the questions (LimeSurvey: every column), headings unchanged",
+            )
+
+    # -- record widths (after the headings: a file that is no export says so first) -----
+    for rec, line in zip(rows[1:], lines_list[1:], strict=True):
+        if len(rec) != width:
+            kind = "too many fields" if len(rec) > width else "truncated row (too few fields)"
+            raise _fail(
+                path,
+                f"{kind}: {len(rec)} fields",
+                line=line,
+                expected=f"{width} fields as in the header",
+                hint="the file looks cut or edited by hand: export it again from LimeSurvey",
             )
 
     # -- typing -------------------------------------------------------------------------
