@@ -58,7 +58,9 @@ question links to (codebook ``previous``), each answer is drawn from an equal mi
 by the crosswalk, options without a 2022 counterpart removed and the rest renormalised) and
 50 % the published 2022 ``Total`` distribution (``data/synth/params-2022.json``) — which
 shifts the 2023 answers half-way towards the 2022 results while keeping differences between
-categories. When less than half of the 2023 distribution has a 2022 counterpart (the 2022
+categories. The overall 2022 shares also follow the 2022 mix of respondents (many small
+communes), so they need not lie between the 2023 and the published 2022 figures (IA projects:
+2023 27 %, published 2022 15 %, synthetic 2022 about 14 %). When less than half of the 2023 distribution has a 2022 counterpart (the 2022
 ranking of 3 priorities among 3 items, none of them but one asked in 2023), and for 2022
 questions that no 2023 question links to, answers follow the 2022 ``Total`` alone.
 

@@ -485,19 +485,27 @@ def test_2022_export_layout_and_ingestion(cb22, tmp_path):
             assert typed.loc[~asked, cid].isna().all(), cid
 
 
-def test_2022_shift_moves_answers_towards_2022(cb22):
-    """cyber_attaque_subie: generated 2022 share of 'Oui' lies between the 2023 one and the
-    published 2022 Total (the mix draws half from each)."""
-    df = synth.generate(2022, 6000, 8)
+def test_2022_shift_is_half_2023_by_category_half_2022_total(cb22):
+    """cyber_attaque_subie 'Oui' (same options both years): each 2022 response draws it with
+    0.5 × the 2023 share of its category + 0.5 × the 2022 Total share; over the generated
+    responses the share matches the average of that over their categories."""
+    df = synth.generate(2022, 20_000, 8)
     done = df["Dernière page"] == str(synth.pages(cb22)[1])
     col = df[_heading(cb22, "cyber_attaque_subie")][done]
-    share = (col == "Oui").mean()
+    cat = df["Catégorie (enrichissement)"][done].map(CATEGORY_OF_LABEL).fillna("autre")
     p22 = synth.load_params(2022)["questions"]["cyber_attaque_subie"]
-    total = p22["columns"]["_"]["p"][p22["values"].index("Oui")]
+    total = np.asarray(p22["columns"]["_"]["p"])
+    total = total[p22["values"].index("Oui")] / total.sum()
     p23 = synth.load_params(2023)["questions"]["cyber_attaque_subie"]
-    y23 = p23["columns"]["_"]["ensemble"]["p"][p23["values"].index("Oui")]
-    lo, hi = sorted((total, y23))
-    assert lo - 0.03 < share < hi + 0.03
+
+    def share23(c: str) -> float:
+        p = np.asarray(p23["columns"]["_"][c]["p"])
+        return p[p23["values"].index("Oui")] / p.sum()
+
+    expected = (0.5 * cat.map(share23) + 0.5 * total).mean()
+    share = (col == "Oui").mean()
+    assert _close(share, expected, len(col)), (share, expected)
+    assert len(col) > 8000
 
 
 # -- committed files ------------------------------------------------------------------------
