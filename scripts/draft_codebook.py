@@ -1625,8 +1625,32 @@ def draft_2022(aggregates: Path) -> dict[str, Any]:
         "edition": 2022,
         "version": "2022.1",
         "not_in_2023": [{"id": k, "reason": v} for k, v in NOT_IN_2023.items()],
-        "questions": questions,
+        "questions": [*ADMIN_2022[:3], *questions, *ADMIN_2022[3:]],
     }
+
+
+def _admin(qid: str, code: str, group: str, text: str, heading: str) -> dict[str, Any]:
+    return {
+        "id": qid,
+        "code": code,
+        "group": group,
+        "chapter": "contexte",
+        "type": "admin",
+        "text": text,
+        "columns": [{"heading": heading, "code": code}],
+    }
+
+
+#: Admin columns of a 2022 export (not in the aggregates), so that 2022 microdata — the
+#: embedded synthetic edition — can be ingested and cleaned like a 2023 export.
+ADMIN_2022 = [
+    _admin("response_id", "id", "(métadonnées LimeSurvey)", "Identifiant LimeSurvey de la réponse", "ID de la réponse"),
+    _admin("submitted", "submitdate", "(métadonnées LimeSurvey)", "Date de soumission (vide si non soumise)", "Date de soumission"),
+    _admin("last_page", "lastpage", "(métadonnées LimeSurvey)", "Dernière page atteinte", "Dernière page"),
+    _admin("category_raw", "categorie_enrichissement", "(enrichissement)", "Catégorie de structure (Commune, EPCI, Metropole, Departement, Region ou vide)", "Catégorie (enrichissement)"),
+    _admin("population_raw", "population_enrichissement", "(enrichissement)", "Population totale (INSEE)", "Population totale (enrichissement)"),
+    _admin("structure_key", "cle_structure", "(enrichissement)", "Clé pseudonymisée de la structure (une par nom de structure normalisé)", "Structure (clé pseudonymisée)"),
+]  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
