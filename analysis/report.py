@@ -645,13 +645,13 @@ def _weights_table(self: Chapter) -> None:
     from .weights import diagnostics
 
     frame = load_frame(self.edition)
-    full = __import__("analysis.dataset", fromlist=["load"]).load(self.data_path)
+    full = self.data  # the respondents in scope
     rows = []
     diag = {
         m: diagnostics(full, f"weight_{m}").set_index("stratum") for m in ("observatoire", "frame")
     }
-    for s in STRATA:
-        if s not in diag["observatoire"].index:
+    for s in self.scope:
+        if s not in diag["observatoire"].index or not diag["observatoire"].loc[s, "n"]:
             continue
         d0, d1 = diag["observatoire"].loc[s], diag["frame"].loc[s]
         rows.append(
@@ -813,12 +813,11 @@ def _method_precision(self: Chapter) -> None:
 def _weights_figure(self: Chapter) -> None:
     """Share of each stratum in the weighted total (default weights)."""
     from . import charts
-    from .dataset import load
 
-    full = load(self.data_path)
+    full = self.data  # the respondents in scope
     w = full.groupby("stratum", observed=False)["weight"].sum()
     total = float(w.sum()) or 1.0
-    strata = [s for s in STRATA if s in w.index]
+    strata = [s for s in self.scope if s in w.index]
     fig = charts.counts_bar(
         [LABELS[s] for s in strata],
         [100 * float(w[s]) / total for s in strata],

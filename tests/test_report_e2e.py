@@ -207,3 +207,20 @@ def test_synthetic_report_says_so_on_cover_and_every_chapter(synthetic):
 
 def test_real_report_does_not_claim_synthetic_data(real):
     assert "synthétique" not in " ".join(real.pages).lower()
+
+
+def test_scope_restricted_report_is_coherent(synthetic):
+    """`--scope epci metropole`: figures, prose and notice follow the restricted population."""
+    run_cli(synthetic.repo, "build", "--renderer", "embedded", "--scope", "epci", "metropole")
+    scoped = Built(synthetic.repo, synthetic.input)
+    text = " ".join(scoped.pages)
+    assert "Périmètre : les EPCI (hors métropoles) et métropoles" in text
+    spans = scoped.chapter_pages()
+    first, last = spans["Introduction"]
+    intro = " ".join(scoped.pages[first : last + 1])
+    composition = intro[intro.index("Répondants par strate") :][:600]
+    assert "Communes" not in composition and "Départements" not in composition
+    assert "EPCI (hors métropoles)" in composition and "Métropoles" in composition
+    first, last = spans["Notice technique"]
+    notice = " ".join(scoped.pages[first : last + 1])
+    assert "Communes < 3 500" not in notice.split("Diagnostic des pondérations")[0][-2000:]
