@@ -449,6 +449,7 @@ def _typed(
                     column=heading,
                     value=s,
                     expected="'Oui', 'Non', an empty cell or 'N/A'",
+                    hint="correct the cell (LimeSurvey writes 'Oui' for a ticked option)",
                 )
             vals[k], mask[k] = table[s]
         return pd.Series(pd.arrays.BooleanArray(vals[codes], mask[codes]), index=index)
@@ -468,6 +469,7 @@ def _typed(
                     column=heading,
                     value=s,
                     expected="a number",
+                    hint="correct the cell (digits, with a decimal comma or point)",
                 ) from None
         return pd.Series(nums[codes], index=index)
     # free text: masked once per distinct answer
@@ -493,6 +495,7 @@ def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path
                 column=heading,
                 value=bad,
                 expected="digits",
+                hint="the ids are LimeSurvey's own: export the responses again",
             )
         return s.astype("int64")
     if qid == "submitted":
@@ -510,6 +513,7 @@ def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path
                 column=heading,
                 value=bad.iloc[0],
                 expected="a number or an empty cell",
+                hint="correct the cell or leave it empty",
             )
         if qid == "last_page":
             frac = num.notna() & (num != num.round())
@@ -522,6 +526,7 @@ def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path
                     column=heading,
                     value=bad,
                     expected="a page number or an empty cell",
+                    hint="correct the cell or leave it empty",
                 )
             return num.astype("Int64")
         return num.astype("float64")
@@ -541,7 +546,10 @@ def read_export(
     cb = codebook if isinstance(codebook, Codebook) else cbmod.load(codebook)
     if not path.is_file():
         raise _fail(
-            path, "no such file" if not path.exists() else "not a file", expected="a CSV export"
+            path,
+            "no such file" if not path.exists() else "not a file",
+            expected="a CSV export",
+            hint="check the path given to --input",
         )
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
