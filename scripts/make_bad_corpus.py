@@ -547,8 +547,12 @@ def _zip(members: dict[str, str]) -> bytes:
 def write(c: Corpus, out: Path = OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
-        if old.is_file():
+        if old.is_file() and old.name != ".gitattributes":
             old.unlink()
+    (out / ".gitattributes").write_text(
+        "# Byte-exact test inputs (CRLF, CR, UTF-16, binary): never convert line ends.\n* -text\n",
+        encoding="utf-8",
+    )
     for name, data in c.files.items():
         (out / name).write_bytes(data)
     doc = {
