@@ -102,6 +102,7 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
         os.replace(old, dest)
     sweep_stale(dest.parent, f".{dest.name}.new-")
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-{os.getpid()}-", dir=dest.parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp creates 0700; the output is an ordinary directory
     try:
         yield tmp
     except BaseException:
