@@ -254,10 +254,17 @@ class ChapterSections:
         from .reference import load_frame
 
         frame = load_frame(self.edition)
-        return (
-            f"La population de référence compte {fmt.num(frame.total)} collectivités "
-            f"(source : {frame.source}{', ' + frame.reference if frame.reference else ''})."
-        )
+        if frame.reference:
+            source = f"dénombrement du référentiel {frame.reference}"
+        elif frame.source.startswith("published"):
+            source = f"effectifs retenus par l'édition {frame.edition} publiée"
+        else:
+            source = frame.source
+        in_scope = sum(frame.counts.get(s, 0) for s in self.scope)
+        text = f"La population de référence compte {fmt.num(frame.total)} collectivités ({source})"
+        if in_scope != frame.total:
+            text += f", dont {fmt.num(in_scope)} dans le périmètre de ce rapport"
+        return text + "."
 
     def composition_figure(self) -> None:
         from . import charts
