@@ -127,32 +127,41 @@ def edit_chapter(i: int) -> None:
 
 
 def change_data(i: int) -> None:
-    """Change one answer of the input export (a valid option for another valid one)."""
-    import pandas as pd
+    """Change one answer of the input export (a valid option for another valid one).
+
+    Edited with the csv module so that every other byte-level detail (the empty heading,
+    quoting) stays as the export has it.
+    """
+    import csv
 
     from analysis import codebook
 
     path = REPO / "data" / "raw" / "synthetique-2023.csv"
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
     cb = codebook.load(2023)
     q = next(q for q in cb.of_type("single") if q.asked_if is None and len(q.options) >= 2)
-    col = q.columns[0].heading
-    row = i % len(df)
-    current = df.at[row, col]
-    df.at[row, col] = next(o for o in q.options if o != current)
-    df.to_csv(path, index=False)
+    col = rows[0].index(q.columns[0].heading)
+    row = 1 + i % (len(rows) - 1)
+    rows[row][col] = next(o for o in q.options if o != rows[row][col])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
-def per_chapter(floor_s: float) -> dict:
-    """Each notebook alone, with its parameters; peak RSS of the kernel (a child process)."""
+def per_chapter(floor_s: float, jobs: int) -> dict:
+    """Each notebook alone (``jobs`` at a time), with its parameters; the peak RSS of its
+    kernel, a child of the process that runs papermill."""
+    from concurrent.futures import ThreadPoolExecutor
+
     params = json.loads((REPO / ".build" / "bench-params.json").read_text())
-    out = {}
-    for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
+
+    def one(nb: Path) -> tuple[str, dict]:
+        out_nb = WORK / f"chapter-{nb.stem}.ipynb"
         code = (
             "import json, resource, time, papermill as pm\n"
             f"p = json.loads({json.dumps(json.dumps(params))})\n"
             "t = time.perf_counter()\n"
-            f"pm.execute_notebook({str(nb)!r}, {str(WORK / 'chapter-out.ipynb')!r}, parameters=p,"
+            f"pm.execute_notebook({str(nb)!r}, {str(out_nb)!r}, parameters=p,"
             f" kernel_name='python3', progress_bar=False, cwd={str(REPO)!r})\n"
             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
         )
@@ -161,11 +170,13 @@ def per_chapter(floor_s: float) -> dict:
             sys.stderr.write(res.stderr)
             raise SystemExit(f"bench: chapter {nb.stem} failed")
         seconds, peak_kb = res.stdout.strip().splitlines()[-1].split()
-        out[nb.stem] = {
+        return nb.stem, {
             "seconds_above_floor": round(float(seconds) - floor_s, 3),
             "peak_mb": round(int(peak_kb) / 1024, 1),
         }
-    return out
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(pool.map(one, sorted((REPO / "notebooks").glob("*.ipynb"))))
 
 
 def prepare_tables(path: Path, edition: int, runs: int) -> list[float]:
@@ -244,7 +255,7 @@ def main() -> int:
         results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs))
 
     print("chapters…", file=sys.stderr)
-    results["chapters"] = per_chapter(results["floor"]["median"])
+    results["chapters"] = per_chapter(results["floor"]["median"], args.jobs)
     results["ratio_cold_to_floor_build"] = round(
         results["cold_build"]["median"] / results["floor_build"]["median"], 2
     )
