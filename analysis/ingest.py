@@ -43,7 +43,7 @@ __all__ = [
     "IngestError",
     "read_export",
     "mask_personal",
-    "names_pattern",
+    "name_words",
     "ADMIN_COLUMNS",
 ]
 
@@ -80,6 +80,9 @@ NAME_QUESTIONS = ("prenom", "nom")
 #: Unknown columns whose values are names (dropped by the personal pattern, masked likewise).
 _NAME_HEADING = re.compile(r"(pr(é|e)nom|\bnom\b|\bname\b)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_JOINERS = ("-", "'", "’")
+_JOINER = re.compile(r"([-'’])")
+NAME_MASK = "[nom masqué]"
 #: Zip (XLSX, ODS) and other binary signatures: not a CSV export.
 _BINARY_MAGIC = {
     b"PK\x03\x04": "a ZIP archive (an .xlsx or .ods spreadsheet?)",
@@ -113,28 +116,36 @@ class Export:
 
 
 # -- helpers --------------------------------------------------------------------------------
-def mask_personal(values: pd.Series, names: re.Pattern | None = None) -> pd.Series:
+def mask_personal(values: pd.Series, names: frozenset[str] | None = None) -> pd.Series:
     """Mask e-mail addresses and French phone numbers in a string Series (vectorised); with
-    ``names`` (from :func:`names_pattern`), also the names it matches."""
+    ``names`` (from :func:`name_words`), also every word of the text that is one of them."""
     out = values.str.replace(_EMAIL, "[courriel masqué]", regex=True)
     out = out.str.replace(_PHONE, "[téléphone masqué]", regex=True)
-    if names is not None:
-        out = out.str.replace(names, "[nom masqué]", regex=True)
+    if names:
+
+        def mask(match: re.Match) -> str:
+            word = match.group(0)
+            if word.casefold() in names:
+                return NAME_MASK
+            parts = _JOINER.split(word)  # "Saint-Goff", "d'Artagnan": each part on its own
+            if len(parts) == 1:
+                return word
+            return "".join(NAME_MASK if p.casefold() in names else p for p in parts)
+
+        out = out.str.replace(_WORD, mask, regex=True)
     return out
 
 
-def names_pattern(values: list[str] | pd.Series) -> re.Pattern | None:
-    """A pattern matching, as whole words and in any case, each word of at least
-    ``MIN_NAME_LENGTH`` letters of the given names (``"Jean-Marc Le Goff"`` → ``Jean-Marc``,
-    ``Goff``); None when there is none."""
+def name_words(values: list[str] | pd.Series) -> frozenset[str]:
+    """The words (casefolded, at least ``MIN_NAME_LENGTH`` letters) of the given names, whole
+    and by part: ``"Jean-Marc Le Goff"`` → ``jean-marc``, ``jean``, ``marc``, ``goff``."""
     words: set[str] = set()
     for v in pd.Series(values, dtype="object").dropna().unique():
-        text = unicodedata.normalize("NFC", str(v))
-        words.update(w for w in _WORD.findall(text) if len(w) >= MIN_NAME_LENGTH)
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        text = unicodedata.normalize("NFC", str(v)).casefold()
+        for w in _WORD.findall(text):
+            words.update(p for p in (w, *_JOINER.split(w)) if len(p) >= MIN_NAME_LENGTH)
+    words.difference_update(_JOINERS)
+    return frozenset(words)
 
 
 def _fail(
@@ -393,7 +404,7 @@ def _typed(
     raw: pd.Series,
     lines: np.ndarray,
     path: Path,
-    names: re.Pattern | None = None,
+    names: frozenset[str] | None = None,
 ) -> pd.Series:
     codes, uniques = pd.factorize(raw.to_numpy(), use_na_sentinel=False)
     cells = [unicodedata.normalize("NFC", u).strip() for u in uniques]
@@ -689,7 +700,7 @@ def read_export(
         if (m is not None and m[0].id in NAME_QUESTIONS)
         or (m is None and _NAME_HEADING.search(headings[i]))
     ]
-    names = names_pattern(pd.concat([raw[i] for i in name_cols])) if name_cols else None
+    names = name_words(pd.concat([raw[i] for i in name_cols])) if name_cols else None
     out: dict[str, pd.Series] = {}
     identity: dict[str, pd.Series] = {}
     for i, m in enumerate(matched):

@@ -65,22 +65,26 @@ def test_every_personal_column_of_the_codebook_looks_personal():
 
 
 def test_names_are_masked_as_whole_words_in_any_case():
-    names = ingest.names_pattern(pd.Series(["Jean-Marc", "Le Goff", None, "Li"]))
+    names = ingest.name_words(pd.Series(["Jean-Marc", "Le Goff", None, "Li", "d'Artagnan"]))
+    assert names == {"jean-marc", "jean", "marc", "goff", "d'artagnan", "artagnan"}
     s = pd.Series(
         [
             "Voir JEAN-MARC le goff (goff@x.fr) au 06 12 34 56 78",
             "Goffin et Jean restent",
             "li, la, le",
             pd.NA,
+            "Saint-Goff, D’Artagnan et MARC-ANTOINE",
         ],
         dtype="string",
     )
     out = ingest.mask_personal(s, names).tolist()
     assert out[0] == "Voir [nom masqué] le [nom masqué] ([courriel masqué]) au [téléphone masqué]"
-    assert out[1] == "Goffin et Jean restent"  # whole words of 3+ letters only
+    # whole words only (not "Goffin"), parts of compound names too ("Jean" of "Jean-Marc")
+    assert out[1] == "Goffin et [nom masqué] restent"
     assert out[2] == "li, la, le"
     assert out[3] is pd.NA
-    assert ingest.names_pattern(pd.Series(["", "Li", None])) is None
+    assert out[4] == "Saint-[nom masqué], D’[nom masqué] et [nom masqué]-ANTOINE"
+    assert ingest.name_words(pd.Series(["", "Li", None])) == frozenset()
 
 
 # -- end to end ---------------------------------------------------------------------------------
