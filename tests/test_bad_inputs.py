@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -355,3 +356,33 @@ def test_open_data_from_hostile_text_is_spreadsheet_safe(tmp_path):
             for c in row:
                 assert c.data_type != "f"
                 assert not (isinstance(c.value, str) and c.value.startswith(RISKY)), c.value
+
+
+# -- the real 2023 export, re-encoded ---------------------------------------------------------------
+@pytest.mark.real
+def test_real_export_in_utf16_and_transliterated_latin1(real_2023, tmp_path):
+    """The real export saved as UTF-16 (no BOM) or as latin-1 by a transliterating converter
+    gives the same typed responses (free text up to the transliteration)."""
+    from analysis.codebook import load
+    from analysis.ingest import read_export
+
+    cb = load(2023)
+    base = read_export(real_2023, cb).responses
+    text = unicodedata.normalize("NFC", real_2023.read_text(encoding="utf-8"))
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(text.encode("utf-16-le"))
+    got = read_export(utf16, cb)
+    assert got.encoding == "utf-16-le"
+    pd.testing.assert_frame_equal(got.responses, base)
+
+    translit = str.maketrans({"’": "'", "…": "...", "œ": "oe", "Œ": "OE", "–": "-", "—": "-"})
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(text.translate(translit).encode("latin-1", errors="replace"))
+    got = read_export(latin1, cb)
+    texts = [c for c in base.columns if base[c].dtype == "string"]
+    others = [c for c in base.columns if c not in texts]
+    pd.testing.assert_frame_equal(got.responses[others], base[others])
+    for c in texts:
+        expected = base[c].fillna("").str.translate(translit)
+        expected = expected.str.encode("latin-1", errors="replace").str.decode("latin-1")
+        assert (got.responses[c].fillna("") == expected).all(), c
