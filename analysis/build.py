@@ -47,6 +47,8 @@ class BuildConfig:
     jobs: int | None = None
     force: bool = False
     execute_only: bool = False
+    max_bytes: int | None = None  # input limits (None: the defaults of analysis.dataset)
+    max_rows: int | None = None
     root: Path = ROOT
 
 
@@ -72,11 +74,13 @@ def prepare_inputs(cfg: BuildConfig, say: Callable[[str], None]) -> tuple[dict, 
 
     root = cfg.root
     done: list[str] = []
+    limits = {"max_bytes": cfg.max_bytes, "max_rows": cfg.max_rows, "force": cfg.force}
     current = dataset.prepare_cached(
         cfg.edition,
         root / cfg.input if not Path(cfg.input).is_absolute() else Path(cfg.input),
         root=root,
         say=say,
+        **limits,
     )
     if current.rebuilt:
         done.append(str(cfg.edition))
@@ -93,7 +97,9 @@ def prepare_inputs(cfg: BuildConfig, say: Callable[[str], None]) -> tuple[dict, 
     elif cfg.previous_input and cfg.previous_edition:
         prev_in = Path(cfg.previous_input)
         prev_in = prev_in if prev_in.is_absolute() else root / prev_in
-        previous = dataset.prepare_cached(cfg.previous_edition, prev_in, root=root, say=say)
+        previous = dataset.prepare_cached(
+            cfg.previous_edition, prev_in, root=root, say=say, **limits
+        )
         if previous.rebuilt:
             done.append(str(cfg.previous_edition))
         params["previous_path"] = _rel(previous.path, root)

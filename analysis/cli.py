@@ -59,20 +59,9 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _set_limits(args: argparse.Namespace) -> None:
-    """Limits for every dataset prepared by this command (build prepares two editions)."""
-    from . import dataset
-
-    if args.max_bytes is not None:
-        dataset.LIMITS["max_bytes"] = args.max_bytes
-    if args.max_rows is not None:
-        dataset.LIMITS["max_rows"] = args.max_rows
-
-
 def _cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildConfig, build
 
-    _set_limits(args)
     cfg = BuildConfig(
         edition=args.edition,
         previous_edition=args.previous_edition,
@@ -85,6 +74,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         force=args.force,
         execute_only=args.execute_only,
+        max_bytes=args.max_bytes,
+        max_rows=args.max_rows,
     )
     result = build(cfg)
     n_exec = sum(o.status == "executed" for o in result.outcomes)
@@ -115,8 +106,9 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 def _cmd_tables(args: argparse.Namespace) -> int:
     from . import dataset, export
 
-    _set_limits(args)
-    res = dataset.prepare_cached(args.edition, Path(args.input), force=False)
+    res = dataset.prepare_cached(
+        args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
+    )
     path = export.tables_for(
         res.path, args.edition, Path(args.out), method=args.method, min_base=args.min_base
     )

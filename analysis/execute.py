@@ -232,7 +232,9 @@ def _normalise_executed(path: Path) -> None:
         pm_meta.pop(k, None)
     from .report import apply_caption_options, caption_options
 
-    for cell in nb.get("cells", []):
+    for i, cell in enumerate(nb.get("cells", [])):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = f"injected-parameters-{i}"  # papermill gives it a random id
         cell.get("metadata", {}).pop("execution", None)
         cell.get("metadata", {}).get("papermill", {}).clear()
         if cell.get("cell_type") == "code":
@@ -269,7 +271,8 @@ def run(
     for j in todo:
         j.output.parent.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_worker_init)
+    try:
         futures = {pool.submit(_run_one, j, str(root)): j for j in todo}
         for j in todo:
             say(f"  ▶ {j.name}")
@@ -287,7 +290,34 @@ def run(
                 _write_stamp(root, job, keys[name])
                 outcomes.append(Outcome(name, "executed", seconds, keys[name]))
                 say(f"  ✓ {name} ({seconds:.1f} s)")
+    except BaseException:
+        # Ctrl-C, a failing chapter: stop the other workers and their kernels now rather
+        # than waiting for them (executed/ keeps its previous notebooks either way)
+        _kill_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return _ordered(outcomes, jobs)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; they die with their kernels."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)  # own process group: the parent can kill a worker with its kernel
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    import signal
+
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, AttributeError):
+            pass
 
 
 def _write_stamp(root: Path, job: Job, key: str) -> None:

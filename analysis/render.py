@@ -352,7 +352,9 @@ def _write_pdf(
     typ = out / f".{book.output_file}.typ"
     typ.write_text(source, encoding="utf-8")
     try:
-        typst.compile(str(typ), output=str(out / book.pdf_name), root=str(out))
+        # a fixed timestamp: the PDF's dates and identifiers do not change from one render
+        # to the next (reproducible outputs)
+        typst.compile(str(typ), output=str(out / book.pdf_name), root=str(out), timestamp=0)
     except Exception as exc:  # typst raises its own error type with the diagnostics
         keep = book.root / BUILD / f"{book.output_file}.typ"
         keep.parent.mkdir(parents=True, exist_ok=True)
