@@ -17,11 +17,14 @@ keeps the last good report.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,15 +242,24 @@ def _figure(fig: Figure, target: str, refs: dict[str, tuple[str, str]]) -> str:
 
 
 # -- the embedded renderer ------------------------------------------------------------------------
-def _pandoc(text: str, to: str, args: list[str]) -> str:
+@functools.cache
+def _pandoc_path() -> str:
     import pypandoc
 
-    try:
-        return pypandoc.convert_text(
-            text, to, format="markdown-citations", extra_args=["--wrap=none", *args]
-        )
-    except RuntimeError as exc:
-        raise RenderError(f"pandoc failed ({to}): {exc}") from exc
+    return pypandoc.get_pandoc_path()  # the binary of the pypandoc_binary wheel
+
+
+def _pandoc(text: str, to: str, args: list[str]) -> str:
+    """Run pandoc once (directly: pypandoc would spawn it three times per conversion)."""
+    proc = subprocess.run(
+        [_pandoc_path(), "--from=markdown-citations", f"--to={to}", "--wrap=none", *args],
+        input=text.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RenderError(f"pandoc failed ({to}): {proc.stderr.decode('utf-8', 'replace')}")
+    return proc.stdout.decode("utf-8")
 
 
 def render_embedded(book: Book, notice: str = "", notice_short: str = "") -> Path:
@@ -272,13 +284,19 @@ def render_embedded(book: Book, notice: str = "", notice_short: str = "") -> Pat
             page.href = "index.html" if not pages else f"{page.stem}.html"
             pages.append(page)
         refs = number_targets(pages)
-        _write_html(book, pages, refs, tmp, notice)
-        _write_pdf(book, pages, refs, tmp, notice, notice_short)
+        # pandoc runs are independent processes: the PDF and the HTML pages in parallel
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            pdf = pool.submit(_write_pdf, book, pages, refs, tmp, notice, notice_short)
+            _write_html(book, pages, refs, tmp, notice, pool)
+            pdf.result()
     return out_dir
 
 
-def _write_html(book: Book, pages: list[Page], refs: dict, out: Path, notice: str) -> None:
+def _write_html(
+    book: Book, pages: list[Page], refs: dict, out: Path, notice: str, pool=None
+) -> None:
     tmpl = TEMPLATES / "book.html"
+    jobs = []
     for i, page in enumerate(pages):
         current = ' class="current"'
         nav = (
@@ -324,7 +342,14 @@ def _write_html(book: Book, pages: list[Page], refs: dict, out: Path, notice: st
         ]
         if notice:
             args.append(f"--variable=notice:{html.escape(notice)}")
-        (out / page.href).write_text(_pandoc(md, "html5", args), encoding="utf-8")
+        jobs.append((out / page.href, md, args))
+
+    def one(job: tuple[Path, str, list[str]]) -> None:
+        path, md, args = job
+        path.write_text(_pandoc(md, "html5", args), encoding="utf-8")
+
+    for _ in pool.map(one, jobs) if pool is not None else map(one, jobs):
+        pass
 
 
 def _write_pdf(
