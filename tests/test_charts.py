@@ -9,24 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis import charts, fmt
+from analysis.estimates import COLUMNS  # noqa: E402
 from analysis.fmt import NBSP, NNBSP
-
-COLUMNS = [
-    "edition",
-    "chapter",
-    "question_id",
-    "question",
-    "item",
-    "option",
-    "stratum",
-    "base_n",
-    "count",
-    "pct",
-    "weighted_pct",
-    "ci_low",
-    "ci_high",
-    "suppressed",
-]
 
 
 def _rows(qid, question, groups, cells, *, weighted=None, ci=None):

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import AGGREGATES_2022, REAL_2023, ROOT
+from conftest import AGGREGATES_2022, REAL_2023
 from pypdf import PdfReader
+from repocopy import copy_repo, run
 
 from analysis import fmt
 from analysis.report import KEY_FIGURES
@@ -37,29 +36,8 @@ CHAPTERS = {
 PDF = "barometre-data-territoires.pdf"
 
 
-def copy_repo(dest: Path) -> Path:
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.split(b"\0")
-    for f in filter(None, files):
-        src = ROOT / f.decode()
-        if src.is_file():
-            target = dest / f.decode()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target)
-    return dest
-
-
 def run_cli(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "analysis.cli", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
+    return run(repo, *args)
 
 
 def _normalise(text: str) -> str:
