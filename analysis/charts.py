@@ -989,7 +989,7 @@ def comparison(
     many_options = rows["option"].nunique() > 1
 
     def label(r) -> str:
-        if r["item"] and many_items and many_options:
+        if r["item"] and many_options:
             return f"{r['item']} — {r['option']}"
         return (
             r["item"]

@@ -330,8 +330,7 @@ def _write_html(
         args = [
             "--standalone",
             f"--template={tmpl}",
-            "--toc",
-            "--toc-depth=2",
+            *(["--toc", "--toc-depth=2"] if i else []),  # the home page needs no contents
             f"--metadata=pagetitle:{_strip_md(page.title)}",
             f"--variable=booktitle:{book.title}",
             f"--variable=author:{book.author}",
