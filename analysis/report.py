@@ -31,6 +31,7 @@ from typing import Any
 
 from . import fmt
 from .strata import GROUPS, LABELS, STRATA
+from .tables import show_table
 
 SOURCE = "Baromètre de la data dans les territoires"
 #: Commune size classes are too small for a table column of their own (figures: by_stratum).
@@ -88,7 +89,7 @@ class ChapterSections:
         md = _markdown_table(
             ["Part des structures qui…", "Non pondéré", "Pondéré", "Base (n)"], rows, "lrrr"
         )
-        _show_md_table(md, f"Chiffres clés de l'édition {self.edition}", "tbl-chiffres-cles")
+        show_table(md, f"Chiffres clés de l'édition {self.edition}", "tbl-chiffres-cles")
 
     def composition(self) -> None:
         """Respondents per stratum against the national frame (and the previous edition)."""
@@ -134,7 +135,7 @@ class ChapterSections:
             total.insert(2, prev.get("ensemble", "–") if list(self.scope) == list(STRATA) else "–")
         rows.append(total)
         md = _markdown_table(header, rows, "l" + "r" * (len(header) - 1))
-        _show_md_table(
+        show_table(
             md,
             f"Répondants par strate et population nationale des collectivités (édition {self.edition})",
             "tbl-composition",
@@ -174,7 +175,7 @@ class ChapterSections:
         rows = [["Réponses exportées", fmt.num(c.get("rows_in", 0))]]
         rows += [[labels.get(k, k), "− " + fmt.num(v)] for k, v in sorted(dropped.items())]
         rows.append(["**Réponses analysées**", f"**{fmt.num(c.get('kept', 0))}**"])
-        _show_md_table(
+        show_table(
             _markdown_table(["Étape", "Réponses"], rows, "lr"),
             "Du fichier exporté aux réponses analysées",
             "tbl-nettoyage",
@@ -204,7 +205,7 @@ class ChapterSections:
                     fmt.dec(d1["weight"], 2),
                 ]
             )
-        _show_md_table(
+        show_table(
             _markdown_table(
                 [
                     "Strate",
@@ -234,7 +235,7 @@ class ChapterSections:
                     f"{fmt.dec(e['weight_min'], 3)} – {fmt.dec(e['weight_max'], 2)}",
                 ]
             )
-        _show_md_table(
+        show_table(
             _markdown_table(
                 [
                     "Méthode",
@@ -843,10 +844,6 @@ def _markdown_table(header: list[str], rows: list[list[str]], align: str) -> str
     ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
-
-
-def _show_md_table(md: str, caption: str, label: str) -> None:
-    _display_markdown(f"{md}\n\n: {caption} {{#{label}}}")
 
 
 def key_figures_rows(ch: Chapter) -> list[dict]:

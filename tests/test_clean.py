@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import STRATA_191
 
 from analysis.clean import CleanError, clean, empty_cells
 from analysis.codebook import from_dict, load
@@ -137,14 +138,4 @@ def test_real_export_205_complete_191_kept(real_2023):
     assert drops.set_index("response_id").loc[41, "reason"] == "duplicate_structure"
 
     counts = provisional_stratum(kept).value_counts().to_dict()
-    assert counts == {
-        "autre": 75,
-        "epci": 33,
-        "departement": 25,
-        "metropole": 18,
-        "region": 10,
-        "commune_10000_100000": 10,
-        "commune_lt_3500": 9,
-        "commune_3500_10000": 6,
-        "commune_ge_100000": 5,
-    }
+    assert counts == STRATA_191

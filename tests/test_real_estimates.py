@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import FRAME_2023, STRATA_191
 
 from analysis import codebook as cbmod
 from analysis import ingest
@@ -30,27 +31,7 @@ from analysis.weights import compute_weights, diagnostics
 
 pytestmark = pytest.mark.real
 
-FRAME_2023 = {
-    "commune_lt_3500": 31_762,
-    "commune_3500_10000": 2_160,
-    "commune_10000_100000": 981,
-    "commune_ge_100000": 42,
-    "epci": 1_233,
-    "metropole": 21,
-    "departement": 101,
-    "region": 18,
-}
-README_STRATA = {
-    "autre": 75,
-    "epci": 33,
-    "departement": 25,
-    "metropole": 18,
-    "region": 10,
-    "commune_10000_100000": 10,
-    "commune_lt_3500": 9,
-    "commune_3500_10000": 6,
-    "commune_ge_100000": 5,
-}
+README_STRATA = STRATA_191
 CATEGORY = {
     "Commune": "commune",
     "EPCI": "epci",

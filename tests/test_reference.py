@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import FRAME_2023
 
 from analysis.reference import (
     FRAME_STRATA,
@@ -256,16 +257,7 @@ def test_commune_strata_boundaries():
 def test_frame_2023_is_the_published_one():
     frame = load_frame(2023)
     assert frame.source == "published 2023 edition"
-    assert frame.counts == {
-        "commune_lt_3500": 31_762,
-        "commune_3500_10000": 2_160,
-        "commune_10000_100000": 981,
-        "commune_ge_100000": 42,
-        "epci": 1_233,
-        "metropole": 21,
-        "departement": 101,
-        "region": 18,
-    }
+    assert frame.counts == FRAME_2023
     assert sum(frame.counts[s] for s in STRATA[:4]) == 34_945
     assert frame.total == 36_318
     assert tuple(frame.counts) == FRAME_STRATA and "autre" not in frame.counts

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import FRAME_2023, STRATA_191
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,28 +24,8 @@ from analysis.weights import (
 )
 
 #: 2023 national frame as stated in the 2023 README (communes < 3 500 = 34 945 − 2 160 − 981 − 42).
-FRAME_2023 = {
-    "commune_lt_3500": 31_762,
-    "commune_3500_10000": 2_160,
-    "commune_10000_100000": 981,
-    "commune_ge_100000": 42,
-    "epci": 1_233,
-    "metropole": 21,
-    "departement": 101,
-    "region": 18,
-}
 #: Respondents per stratum among the 191 kept in 2023 (README).
-SAMPLE_2023 = {
-    "autre": 75,
-    "epci": 33,
-    "departement": 25,
-    "metropole": 18,
-    "region": 10,
-    "commune_10000_100000": 10,
-    "commune_lt_3500": 9,
-    "commune_3500_10000": 6,
-    "commune_ge_100000": 5,
-}
+SAMPLE_2023 = STRATA_191
 #: The published "Total pondéré" weights (README), with the precision it gives them.
 PUBLISHED = {
     "commune_3500_10000": (1.893, 3),
