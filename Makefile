@@ -35,6 +35,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check analysis tests bench scripts
 	$(BIN)/ruff format --check analysis tests bench scripts
 

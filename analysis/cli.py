@@ -17,17 +17,17 @@ from pathlib import Path
 
 #: Exceptions whose message is meant for the user (no traceback unless --debug).
 _USER_ERRORS = (
-    "analysis.codebook.CodebookError",
-    "analysis.ingest.IngestError",
-    "analysis.execute.ChapterError",
-    "analysis.render.RenderError",
-    "analysis.project.ProjectError",
-    "analysis.dataset.DatasetError",
-    "analysis.reference.ReferenceError",
-    "analysis.enrich.EnrichError",
-    "analysis.weights.WeightsError",
-    "analysis.aggregates.AggregatesError",
-    "analysis.synth.SynthError",
+    "analysis.survey.codebook.CodebookError",
+    "analysis.survey.ingest.IngestError",
+    "analysis.build.execute.ChapterError",
+    "analysis.build.render.RenderError",
+    "analysis.build.book.ProjectError",
+    "analysis.survey.processed.DatasetError",
+    "analysis.survey.reference.ReferenceError",
+    "analysis.survey.enrich.EnrichError",
+    "analysis.stats.weights.WeightsError",
+    "analysis.stats.published.AggregatesError",
+    "analysis.survey.synth.SynthError",
 )
 
 
@@ -43,7 +43,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
-    from .dataset import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+    from analysis.build.prepare import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 
     p.add_argument(
         "--max-bytes",
@@ -60,7 +60,7 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import BuildConfig, build
+    from analysis.build.pipeline import BuildConfig, build
 
     cfg = BuildConfig(
         edition=args.edition,
@@ -88,7 +88,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from . import dataset
+    from analysis.build import prepare as dataset
 
     res = dataset.prepare_cached(
         args.edition,
@@ -104,12 +104,13 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables(args: argparse.Namespace) -> int:
-    from . import dataset, export
+    from analysis.build import prepare as dataset
+    from analysis.build import writers
 
     res = dataset.prepare_cached(
         args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
     )
-    path = export.tables_for(
+    path = writers.tables_for(
         res.path, args.edition, Path(args.out), method=args.method, min_base=args.min_base
     )
     print(f"wrote {path}")
@@ -117,15 +118,17 @@ def _cmd_tables(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from . import synth
+    from analysis.build import writers
 
-    path = synth.write_export(args.edition, n=args.n, seed=args.seed, out=Path(args.out))
+    path = writers.write_synthetic_export(
+        args.edition, n=args.n, seed=args.seed, out=Path(args.out)
+    )
     print(f"wrote {path}")
     return 0
 
 
 def _cmd_frame(args: argparse.Namespace) -> int:
-    from . import reference
+    from analysis.survey import reference
 
     path = reference.write_frame(args.edition, reference.load_reference(), force=args.force)
     print(f"wrote {path}")
@@ -133,7 +136,7 @@ def _cmd_frame(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .build import (
+    from analysis.build.pipeline import (
         DEFAULT_EDITION,
         DEFAULT_INPUT,
         DEFAULT_PREVIOUS_EDITION,

@@ -134,7 +134,7 @@ def change_data(i: int) -> None:
     """
     import csv
 
-    from analysis import codebook
+    from analysis.survey import codebook
 
     path = REPO / "data" / "raw" / "synthetique-2023.csv"
     with path.open(encoding="utf-8", newline="") as fh:
@@ -180,14 +180,15 @@ def per_chapter(floor_s: float, jobs: int) -> dict:
 
 
 def prepare_tables(path: Path, edition: int, runs: int) -> list[float]:
-    from analysis import dataset, export
+    from analysis.build import prepare as dataset
+    from analysis.build import writers
 
     out_dir = Path(tempfile.mkdtemp(dir=WORK))
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         res = dataset.prepare_cached(edition, path, out_dir=out_dir, root=REPO, force=True)
-        export.tables_for(res.path, edition, out_dir / "tables.csv", xlsx=False)
+        writers.tables_for(res.path, edition, out_dir / "tables.csv", xlsx=False)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -235,13 +236,13 @@ def main() -> int:
     results["data_changed"] = stats(changed)
 
     # parameters of the last build, for the per-chapter runs
-    from analysis.build import BuildConfig, prepare_inputs
+    from analysis.build.pipeline import BuildConfig, prepare_inputs
 
     params, _ = prepare_inputs(BuildConfig(root=REPO), lambda m: None)
     (REPO / ".build" / "bench-params.json").write_text(json.dumps(params))
 
     print("prepare + tables…", file=sys.stderr)
-    from analysis import synth
+    from analysis.build import writers
 
     prepare_tables(REPO / "data" / "raw" / "synthetique-2023.csv", 2023, 1)  # warm imports
     if REAL.exists():
@@ -251,7 +252,7 @@ def main() -> int:
     for k in (1, 10, 100):
         path = WORK / f"synthetique-bench-{k}x.csv"
         if not path.exists():
-            synth.write_export(2023, n=REAL_SIZE * k, seed=k, out=path)
+            writers.write_synthetic_export(2023, n=REAL_SIZE * k, seed=k, out=path)
         results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs))
 
     print("chapters…", file=sys.stderr)

@@ -8,7 +8,7 @@ hand; the script only lays it over the real files' headings so that nothing is t
 
 It refuses to write when a heading or an observed answer does not fit the spec, so the YAML
 files it writes always cover every column of the 2023 export and every answer observed.
-The YAML files are the reference afterwards (they are what ``analysis.codebook.load`` reads);
+The YAML files are the reference afterwards (they are what ``analysis.survey.codebook.load`` reads);
 re-run this script only when the spec below changes.
 """
 
@@ -28,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.codebook import from_dict, normalise_heading  # noqa: E402
+from analysis.survey.codebook import from_dict, normalise_heading  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # Shared answer scales

@@ -1,6 +1,6 @@
 """Generate ``tests/data/bad/``: malformed and hostile exports, each with its expected outcome.
 
-Every file is derived from a small synthetic export (:func:`analysis.synth.generate`, 2023,
+Every file is derived from a small synthetic export (:func:`analysis.survey.synth.generate`, 2023,
 ``N`` responses, seed ``SEED``) — never from real data — by one mutation, and
 ``tests/data/bad/EXPECTED.yaml`` records what must happen to it:
 
@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis import codebook as cbmod  # noqa: E402
-from analysis import synth  # noqa: E402
+from analysis.survey import codebook as cbmod  # noqa: E402
+from analysis.survey import synth  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "bad"
 EDITION = 2023
@@ -556,7 +556,7 @@ def write(c: Corpus, out: Path = OUT) -> None:
     for name, data in c.files.items():
         (out / name).write_bytes(data)
     doc = {
-        "generator": f"scripts/make_bad_corpus.py: analysis.synth.generate({EDITION}, n={N}, "
+        "generator": f"scripts/make_bad_corpus.py: analysis.survey.synth.generate({EDITION}, n={N}, "
         f"seed={SEED}); refused files keep {N_ERROR} responses",
         "edition": EDITION,
         "files": {

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from analysis.codebook import load
+from analysis.survey.codebook import load
 
 #: The seeded export, relative to the copy (its name marks it synthetic).
 SEEDED = "data/raw/synthetique-secrets-2023.csv"

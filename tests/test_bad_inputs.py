@@ -30,8 +30,10 @@ import yaml
 from conftest import ROOT
 from openpyxl import load_workbook
 
-from analysis import cli, dataset, export
-from analysis import io as aio
+from analysis import cli
+from analysis.build import prepare as dataset
+from analysis.build import writers
+from analysis.stats import opendata as export
 
 BAD = ROOT / "tests" / "data" / "bad"
 EXPECTED = yaml.safe_load((BAD / "EXPECTED.yaml").read_text(encoding="utf-8"))
@@ -87,7 +89,7 @@ def test_corpus_is_what_the_script_writes():
     corpus = module.build()
     if corpus.files["clean.csv"] != (BAD / "clean.csv").read_bytes():
         pytest.skip(
-            "analysis.synth now writes another base export: regenerate the corpus with "
+            "analysis.survey.synth now writes another base export: regenerate the corpus with "
             "scripts/make_bad_corpus.py"
         )
     assert sorted(corpus.files) == sorted(FILES)
@@ -276,7 +278,7 @@ def test_default_limits_and_build_flags(capsys, tmp_path):
 
 
 def test_huge_cell_is_refused(tmp_path):
-    from analysis.codebook import load
+    from analysis.survey.codebook import load
 
     header, rows = _records()
     text_col = header.index(load(2023).of_type("text")[0].columns[0].heading)
@@ -301,7 +303,7 @@ def _csv_cells(path: Path) -> list[str]:
 
 
 def test_one_list_of_formula_prefixes():
-    assert export.FORMULA_PREFIXES == aio.FORMULA_PREFIXES == RISKY
+    assert export.FORMULA_PREFIXES == RISKY
 
 
 def test_spreadsheet_safe_neutralises_text_only():
@@ -313,7 +315,7 @@ def test_spreadsheet_safe_neutralises_text_only():
             "note": ["+33 6 00 00 00 00", None, "-moins"],
         }
     )
-    out = aio.spreadsheet_safe(frame)
+    out = export.spreadsheet_safe(frame)
     assert out["n"].tolist() == [-1, 2, 3] and out["x"].iloc[0] == -1.5
     assert out["reason"].tolist() == ['\'=HYPERLINK("http://x")', "incomplete", "'@SUM(A1)"]
     assert out["note"].tolist()[::2] == ["'+33 6 00 00 00 00", "'-moins"]
@@ -322,7 +324,7 @@ def test_spreadsheet_safe_neutralises_text_only():
 
 def test_drop_log_is_spreadsheet_safe(tmp_path, monkeypatch):
     """Whatever a drop reason says, the drop log written by prepare cannot run a formula."""
-    from analysis import clean as clean_mod
+    from analysis.survey import clean as clean_mod
 
     real = clean_mod.clean
 
@@ -342,7 +344,7 @@ def test_drop_log_is_spreadsheet_safe(tmp_path, monkeypatch):
 def test_open_data_from_hostile_text_is_spreadsheet_safe(tmp_path):
     """The open-data CSV/XLSX of an export full of formulas: no cell a spreadsheet would run."""
     meta, parquet = _prepare(BAD / "hostile-text.csv", tmp_path)
-    out = export.tables_for(parquet, 2023, tmp_path / "tables.csv", min_base=1)
+    out = writers.tables_for(parquet, 2023, tmp_path / "tables.csv", min_base=1)
     cells = _csv_cells(out)
     numeric = {i for i, c in enumerate(cells[: len(export.COLUMNS)]) if c in export.NUMERIC_COLUMNS}
     width = len(export.COLUMNS)
@@ -363,8 +365,8 @@ def test_open_data_from_hostile_text_is_spreadsheet_safe(tmp_path):
 def test_real_export_in_utf16_and_transliterated_latin1(real_2023, tmp_path):
     """The real export saved as UTF-16 (no BOM) or as latin-1 by a transliterating converter
     gives the same typed responses (free text up to the transliteration)."""
-    from analysis.codebook import load
-    from analysis.ingest import read_export
+    from analysis.survey.codebook import load
+    from analysis.survey.ingest import read_export
 
     cb = load(2023)
     base = read_export(real_2023, cb).responses

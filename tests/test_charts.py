@@ -8,9 +8,10 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis import charts, fmt
-from analysis.estimates import COLUMNS  # noqa: E402
-from analysis.fmt import NBSP, NNBSP
+from analysis.report import charts
+from analysis.report import french as fmt
+from analysis.report.french import NBSP, NNBSP
+from analysis.stats.estimates import COLUMNS  # noqa: E402
 
 
 def _rows(qid, question, groups, cells, *, weighted=None, ci=None):
@@ -157,7 +158,7 @@ def _ylabels(fig):
 
 def test_module_import_is_light():
     code = (
-        "import sys, analysis.charts; print('matplotlib' in sys.modules, 'seaborn' in sys.modules)"
+        "import sys, analysis.report.charts; print('matplotlib' in sys.modules, 'seaborn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
@@ -364,7 +365,7 @@ def test_alt_text_and_caption_are_french_sentences(est):
     epci = charts.caption(charts.bar_options(est, "q_single", group="epci"), title="Stratégie")
     assert epci.startswith("Stratégie. Source")
     assert f"12{NBSP}répondants (EPCI (hors métropoles))" in epci
-    with pytest.raises(charts.ChartError, match="made by analysis.charts"):
+    with pytest.raises(charts.ChartError, match="made by analysis.report.charts"):
         charts.alt_text(object())
 
 
@@ -415,7 +416,7 @@ def test_figures_stay_out_of_pyplot(est):
 
 
 def test_comparison_accepts_compare_editions_columns(cmp):
-    # the column names of analysis.compare.compare_editions
+    # the column names of analysis.stats.compare.compare_editions
     c = cmp.rename(
         columns={
             "group": "stratum",

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from conftest import STRATA_191
 
-from analysis.clean import CleanError, clean, empty_cells
-from analysis.codebook import from_dict, load
-from analysis.ingest import read_export
-from analysis.strata import stratum_of
+from analysis.survey.clean import CleanError, clean, empty_cells
+from analysis.survey.codebook import from_dict, load
+from analysis.survey.ingest import read_export
+from analysis.survey.strata import stratum_of
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis import codebook as cbmod
-from analysis.codebook import CodebookError, asked_mask, from_dict, load, normalise_heading
+from analysis.survey import codebook as cbmod
+from analysis.survey.codebook import CodebookError, asked_mask, from_dict, load, normalise_heading
 
 IDENTIFYING = {
     "Quelle est votre adresse électronique ? ": "personal",
@@ -169,7 +169,7 @@ def test_options_are_all_observed_and_ordered(cb23, raw23):
 
 # -- filters --------------------------------------------------------------------------------
 def _raw_asked(cb, qid: str, raw: pd.DataFrame) -> pd.Series:
-    """asked_if evaluated on the raw strings (independent of analysis.ingest)."""
+    """asked_if evaluated on the raw strings (independent of analysis.survey.ingest)."""
     q = cb[qid]
     cond = q.asked_if
     if cond is None:
@@ -230,7 +230,7 @@ def test_named_filters(cb23):
 
 
 def test_asked_mask_on_typed_columns_matches_raw(cb23, raw23, real_2023):
-    from analysis.ingest import read_export
+    from analysis.survey.ingest import read_export
 
     typed = read_export(real_2023, cb23).responses
     for q in cb23.questions:

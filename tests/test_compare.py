@@ -8,10 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import codebook as cbmod
-from analysis.aggregates import GROUP_CODES, AggregatesError, read_aggregates
-from analysis.codebook import from_dict
-from analysis.compare import (
+from analysis.stats.compare import (
     COMPARISON_GROUPS,
     CompareError,
     compare_editions,
@@ -19,7 +16,10 @@ from analysis.compare import (
     summarise,
     two_proportion_test,
 )
-from analysis.estimates import COLUMNS, SANS_REPONSE
+from analysis.stats.estimates import COLUMNS, SANS_REPONSE
+from analysis.stats.published import GROUP_CODES, AggregatesError, read_aggregates
+from analysis.survey import codebook as cbmod
+from analysis.survey.codebook import from_dict
 
 HEADER = (
     "Question,Structure,Réponses,Occurrences,Nombre de réponses,Effectifs par structure,"
@@ -369,7 +369,7 @@ def test_compare_by_type_and_errors():
     comp = compare_editions(est, previous_rows(), CURRENT, groups=["epci_metropole"])
     row = comp[(comp["question_id"] == "regles") & (comp["previous_option"] == "Oui")].iloc[0]
     assert (row["pct"], row["base_n"], row["previous_pct"]) == (50.0, 6, 25.0)
-    from analysis.estimates import estimate_all
+    from analysis.stats.estimates import estimate_all
 
     plain = estimate_all(current_data(), CURRENT)
     with pytest.raises(CompareError, match="current estimates have no group 'epci_metropole'"):

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.enrich import METHODS, EnrichError, enrich, identify, stratum_column
-from analysis.reference import load_reference
-from analysis.strata import STRATA
+from analysis.survey.enrich import METHODS, EnrichError, enrich, identify, stratum_column
+from analysis.survey.reference import load_reference
+from analysis.survey.strata import STRATA
 
 CATEGORY = "Catégorie (enrichissement)"
 POPULATION = "Population totale (enrichissement)"

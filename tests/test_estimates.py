@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.codebook import from_dict
-from analysis.estimates import (
+from analysis.stats.estimates import (
     COLUMNS,
     EXTRA_COLUMNS,
     SANS_REPONSE,
@@ -23,7 +22,8 @@ from analysis.estimates import (
     rank_label,
     wilson_interval,
 )
-from analysis.strata import GROUPS
+from analysis.survey.codebook import from_dict
+from analysis.survey.strata import GROUPS
 
 Z = 1.959963984540054
 

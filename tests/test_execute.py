@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from minibook import chapter_two, write_minibook
 
-from analysis import execute
+from analysis.build import execute
 
 
 def _jobs(root, **params):
@@ -105,7 +105,7 @@ def test_failing_chapter_names_chapter_cell_and_exception_and_keeps_previous(boo
 
 
 def test_committed_notebooks_carry_no_outputs():
-    from analysis.project import ROOT
+    from analysis.build.book import ROOT
 
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks, "no chapter notebook in notebooks/"

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis.codebook import from_dict
-from analysis.estimates import COLUMNS, estimate_all
-from analysis.export import ExportError, export_frame, tables_for, write_tables
+from analysis.build.writers import tables_for, write_tables
+from analysis.stats.estimates import COLUMNS, estimate_all
+from analysis.stats.opendata import ExportError, export_frame
+from analysis.survey.codebook import from_dict
 
 CB = from_dict(
     {

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import fmt
-from analysis.fmt import MINUS, MISSING, NBSP, NNBSP
+from analysis.report import french as fmt
+from analysis.report.french import MINUS, MISSING, NBSP, NNBSP
 
 
 @pytest.fixture(autouse=True)

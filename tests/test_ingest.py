@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import codebook as cbmod
-from analysis.codebook import load
-from analysis.ingest import ADMIN_COLUMNS, IngestError, mask_personal, read_export
+from analysis.survey import codebook as cbmod
+from analysis.survey.codebook import load
+from analysis.survey.ingest import ADMIN_COLUMNS, IngestError, mask_personal, read_export
 
 PERSONAL_IDS = ("courriel", "prenom", "nom", "fonction", "structure_name", "siret")
 

@@ -20,8 +20,8 @@ import pytest
 import repocopy
 from pypdf import PdfReader
 
-from analysis import ingest
-from analysis.codebook import load
+from analysis.survey import ingest
+from analysis.survey.codebook import load
 
 
 # -- unit ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Estimates on the real 2023 export, checked against independent counts and the README.
 
-The processed dataset is typed by ``analysis.ingest``; the kept responses are those of the
+The processed dataset is typed by ``analysis.survey.ingest``; the kept responses are those of the
 README's cleaning rule applied here by hand on the raw strings (complete, then per structure
 the fewest empty cells over the whole export row, first on ties), and the stratum comes from
 the authors' enrichment fields (category, population) as in the published edition. Every
@@ -19,15 +19,15 @@ import pandas as pd
 import pytest
 from conftest import FRAME_2023, STRATA_191
 
-from analysis import codebook as cbmod
-from analysis import ingest
-from analysis.aggregates import read_aggregates
-from analysis.codebook import normalise_heading, normalise_text
-from analysis.compare import compare_editions, estimate_for_comparison
-from analysis.estimates import SANS_REPONSE, estimate_all, headline
-from analysis.export import write_tables
-from analysis.strata import GROUPS, STRATA, stratum_of
-from analysis.weights import compute_weights, diagnostics
+from analysis.build.writers import write_tables
+from analysis.stats.compare import compare_editions, estimate_for_comparison
+from analysis.stats.estimates import SANS_REPONSE, estimate_all, headline
+from analysis.stats.published import read_aggregates
+from analysis.stats.weights import compute_weights, diagnostics
+from analysis.survey import codebook as cbmod
+from analysis.survey import ingest
+from analysis.survey.codebook import normalise_heading, normalise_text
+from analysis.survey.strata import GROUPS, STRATA, stratum_of
 
 pytestmark = pytest.mark.real
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import FRAME_2023
 
-from analysis.reference import (
+from analysis.survey.reference import (
     FRAME_STRATA,
     REFERENCE_DIR,
     FrameError,
@@ -31,7 +31,7 @@ from analysis.reference import (
     normalise_name,
     write_frame,
 )
-from analysis.strata import STRATA
+from analysis.survey.strata import STRATA
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def test_load_reference_is_cached(ref):
 
 
 def test_errors_are_reference_errors():
-    from analysis import reference
+    from analysis.survey import reference
 
     assert issubclass(FrameError, reference.ReferenceError)
     assert issubclass(ReferenceDataError, reference.ReferenceError)

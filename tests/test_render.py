@@ -7,8 +7,8 @@ from bs4 import BeautifulSoup
 from minibook import write_minibook
 from pypdf import PdfReader
 
-from analysis import execute, render
-from analysis.project import load_book
+from analysis.build import execute, render
+from analysis.build.book import load_book
 
 
 @pytest.fixture(scope="module")

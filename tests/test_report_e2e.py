@@ -18,8 +18,8 @@ from conftest import AGGREGATES_2022, REAL_2023
 from pypdf import PdfReader
 from repocopy import copy_repo, run
 
-from analysis import fmt
-from analysis.report import KEY_FIGURES
+from analysis.report import french as fmt
+from analysis.report.sections import KEY_FIGURES
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ import repocopy
 from conftest import ROOT
 from pypdf import PdfReader
 
-from analysis.io import sha256_file, sha256_tree
+from analysis.fingerprint import sha256_file, sha256_tree
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_figures_pages_and_executed_notebooks_are_byte_identical(two):
 
 def _notebook(path: Path) -> dict:
     """An executed notebook, with the id papermill draws at random for the cell it injects
-    (the one difference left between two executions; see analysis/execute.py)."""
+    (the one difference left between two executions; see analysis/build/execute.py)."""
     if path.suffix != ".ipynb":
         return {"bytes": path.read_bytes()}
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -122,10 +122,11 @@ def test_metadata_records_inputs_and_code(two):
 _REAL_RUN = """
 import sys
 from pathlib import Path
-from analysis import dataset, export
+from analysis.build import prepare as dataset
+from analysis.build import writers
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 meta = dataset.prepare(2023, src, out / "r.parquet", out / "r.meta.json", out / "r.drops.csv")
-export.tables_for(out / "r.parquet", 2023, out / "tables.csv")
+writers.tables_for(out / "r.parquet", 2023, out / "tables.csv")
 """
 
 

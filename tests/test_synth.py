@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import codebook as cbmod
-from analysis import synth
-from analysis.codebook import normalise_heading
+from analysis.build.writers import write_synthetic_export
+from analysis.survey import codebook as cbmod
+from analysis.survey import synth
+from analysis.survey.codebook import normalise_heading
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -65,18 +66,18 @@ def _complete(df: pd.DataFrame) -> pd.Series:
 
 # -- determinism and format -----------------------------------------------------------------
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
-    a = synth.write_export(2023, n=60, seed=5, out=tmp_path / "a.csv").read_bytes()
-    b = synth.write_export(2023, n=60, seed=5, out=tmp_path / "b.csv").read_bytes()
-    c = synth.write_export(2023, n=60, seed=6, out=tmp_path / "c.csv").read_bytes()
+    a = write_synthetic_export(2023, n=60, seed=5, out=tmp_path / "a.csv").read_bytes()
+    b = write_synthetic_export(2023, n=60, seed=5, out=tmp_path / "b.csv").read_bytes()
+    c = write_synthetic_export(2023, n=60, seed=6, out=tmp_path / "c.csv").read_bytes()
     assert a == b
     assert a != c
     assert synth.to_csv(synth.generate(2023, 60, 5)).encode("utf-8") == a
-    d = synth.write_export(2022, n=60, seed=5, out=tmp_path / "d.csv").read_bytes()
-    assert d == synth.write_export(2022, n=60, seed=5, out=tmp_path / "e.csv").read_bytes()
+    d = write_synthetic_export(2022, n=60, seed=5, out=tmp_path / "d.csv").read_bytes()
+    assert d == write_synthetic_export(2022, n=60, seed=5, out=tmp_path / "e.csv").read_bytes()
 
 
 def test_file_format_like_the_real_export(tmp_path, cb23):
-    path = synth.write_export(2023, n=80, seed=3, out=tmp_path / "synthetique-x.csv")
+    path = write_synthetic_export(2023, n=80, seed=3, out=tmp_path / "synthetique-x.csv")
     data = path.read_bytes()
     assert not data.startswith(b"\xef\xbb\xbf")  # no BOM
     assert b"\r" not in data and data.endswith(b"\n")
@@ -93,11 +94,11 @@ def test_file_format_like_the_real_export(tmp_path, cb23):
 def test_write_export_is_atomic_and_refuses_a_directory(tmp_path):
     out = tmp_path / "synthetique-2023.csv"
     out.write_text("old", encoding="utf-8")
-    synth.write_export(2023, n=5, seed=1, out=out)
+    write_synthetic_export(2023, n=5, seed=1, out=out)
     assert out.read_text(encoding="utf-8").startswith("ID de la réponse")
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
     with pytest.raises(synth.SynthError, match="is a directory"):
-        synth.write_export(2023, n=5, seed=1, out=tmp_path)
+        write_synthetic_export(2023, n=5, seed=1, out=tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +168,7 @@ def test_columns_are_the_real_export_plus_six_identifying(real_2023, cb23):
 def test_filters_respected(big, cb23):
     """Not asked (codebook asked_if, evaluated by the codebook on the typed frame): no answer;
     single/ranking/text empty, multiple/matrix N/A."""
-    from analysis import ingest
+    from analysis.survey import ingest
 
     typed = _typed(big, cb23)
     filtered = [q for q in cb23.questions if q.asked_if is not None]
@@ -190,7 +191,7 @@ def _typed(df: pd.DataFrame, cb) -> pd.DataFrame:
     """The generated export as ingestion types it (written to a temporary file)."""
     import tempfile
 
-    from analysis import ingest
+    from analysis.survey import ingest
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "synthetique-test.csv"
@@ -284,7 +285,7 @@ def test_fake_identities_only(big, cb23):
 
 
 def test_structures_siret_key_and_enrichment(big, cb23):
-    from analysis.reference import load_reference
+    from analysis.survey.reference import load_reference
 
     name = big[_heading(cb23, "structure_name")]
     siret = big[_heading(cb23, "siret")]
@@ -466,9 +467,9 @@ def test_2022_mix_known_answer(cb22, cb23):
 
 
 def test_2022_export_layout_and_ingestion(cb22, tmp_path):
-    from analysis import clean, ingest
+    from analysis.survey import clean, ingest
 
-    path = synth.write_export(2022, n=300, seed=4, out=tmp_path / "synthetique-2022.csv")
+    path = write_synthetic_export(2022, n=300, seed=4, out=tmp_path / "synthetique-2022.csv")
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert list(df.columns) == [c.heading for q in cb22.questions for c in q.columns]
     export = ingest.read_export(path, cb22)
@@ -522,8 +523,8 @@ def test_committed_files_are_a_fresh_generation(edition):
 
 
 def test_committed_2023_ingests_cleans_and_drops_identifying_columns(cb23):
-    from analysis import clean, enrich, ingest
-    from analysis.reference import load_reference
+    from analysis.survey import clean, enrich, ingest
+    from analysis.survey.reference import load_reference
 
     path, _ = COMMITTED[2023]
     export = ingest.read_export(path, cb23)

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import fmt, tables
-from analysis.fmt import NBSP, NNBSP
+from analysis.report import french as fmt
+from analysis.report import tables
+from analysis.report.french import NBSP, NNBSP
 
 
 def _row(qid, item, option, group, n, count, *, weighted=None, question="Question ?"):
@@ -274,10 +275,10 @@ def test_pandoc_reads_the_table_and_its_caption(est):
 
 def test_real_2022_aggregates_reproduce_published_percentages(aggregates_2022):
     """Every cell of the stratum tables of the 2022 published table is its published percentage."""
-    aggregates = pytest.importorskip("analysis.aggregates")
+    aggregates = pytest.importorskip("analysis.stats.published")
     agg = aggregates.read_aggregates(aggregates_2022)
     if "published_pct" not in agg.columns:
-        pytest.skip("analysis.aggregates does not expose published_pct")
+        pytest.skip("analysis.stats.published does not expose published_pct")
     # rows the reader emits more than once (ranking "sans réponse" per rank column) are
     # ambiguous for a table, which refuses them: leave them out here
     agg = agg.loc[~agg.duplicated(["question_id", "item", "option", "stratum"], keep=False)]

@@ -11,8 +11,7 @@ from conftest import FRAME_2023, STRATA_191
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.strata import STRATA
-from analysis.weights import (
+from analysis.stats.weights import (
     WeightsError,
     compute_weights,
     design_effect,
@@ -22,6 +21,7 @@ from analysis.weights import (
     rake,
     stratum_weights,
 )
+from analysis.survey.strata import STRATA
 
 #: 2023 national frame as stated in the 2023 README (communes < 3 500 = 34 945 − 2 160 − 981 − 42).
 #: Respondents per stratum among the 191 kept in 2023 (README).

@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype
 
-from analysis.codebook import TABULATED, Codebook, Question
-from analysis.codebook import asked_mask as codebook_asked_mask
-from analysis.strata import GROUPS, STRATA
+from analysis.survey.codebook import TABULATED, Codebook, Question
+from analysis.survey.codebook import asked_mask as codebook_asked_mask
+from analysis.survey.strata import GROUPS, STRATA
 
 COLUMNS: tuple[str, ...] = (
     "edition",
@@ -150,7 +150,7 @@ def asked_mask(
 ) -> np.ndarray:
     """Respondents the question was shown to, from its ``asked_if`` condition (all if none).
 
-    With the codebook, :func:`analysis.codebook.asked_mask` is used (it also requires the
+    With the codebook, :func:`analysis.survey.codebook.asked_mask` is used (it also requires the
     parent question to have been asked, recursively). Without it, the condition is evaluated
     on the parent's column alone: a single choice's answer is one of the values; a matrix row's
     level (``item`` + values) is one of the values; a multiple-choice option (``item``) or any

@@ -27,8 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .io import atomic_write, sha256_file, sha256_tree, spreadsheet_safe
-from .project import ROOT
+from analysis.build.book import ROOT
+from analysis.build.files import atomic_write
+from analysis.fingerprint import code_fingerprint, code_version, sha256_file, sha256_tree
+from analysis.stats.opendata import spreadsheet_safe
+from analysis.survey.processed import DatasetError
 
 PROCESSED = "data/processed"
 WEIGHT_METHODS = ("observatoire", "frame", "raking")
@@ -38,10 +41,6 @@ DEFAULT_MAX_BYTES = 200_000_000
 DEFAULT_MAX_ROWS = 200_000
 #: The limits applied when a caller passes None (``barometre build`` sets them from its flags).
 LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_rows": DEFAULT_MAX_ROWS}
-
-
-class DatasetError(ValueError):
-    """A processed dataset could not be produced or read."""
 
 
 @dataclass
@@ -70,31 +69,6 @@ class Prepared:
 def is_synthetic(path: Path) -> bool:
     """Synthetic exports are named ``synthetique-*`` by ``barometre synth`` (documented)."""
     return path.name.startswith("synthetique")
-
-
-def _code_key(root: Path) -> str:
-    from .execute import code_fingerprint
-
-    return code_fingerprint(root)
-
-
-def code_version() -> str:
-    """``<package version>+<12 hex>``: the installed version and a hash of the analysis sources
-    actually running (``analysis/**/*.py`` and templates), so a dataset names the code that
-    made it even between releases."""
-    from importlib import metadata
-
-    package = Path(__file__).resolve().parent
-    try:
-        version = metadata.version("barometre")
-    except metadata.PackageNotFoundError:
-        version = "0+unknown"
-    files = [
-        p
-        for p in package.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".html", ".typ")
-    ]
-    return f"{version}+{sha256_tree(files, package.parent)[:12]}"
 
 
 def resolve_limits(max_bytes: int | None, max_rows: int | None) -> tuple[int | None, int | None]:
@@ -139,7 +113,7 @@ def prepare_cached(
     out_dir = Path(out_dir) if out_dir else root / PROCESSED
     data, meta_path, drops = processed_paths(input_path, out_dir)
     key = hashlib.sha256(
-        f"{edition}\0{method}\0{sha256_file(input_path)}\0{_code_key(root)}".encode()
+        f"{edition}\0{method}\0{sha256_file(input_path)}\0{code_fingerprint(root)}".encode()
     ).hexdigest()
     if not force and data.is_file() and meta_path.is_file() and drops.is_file():
         try:
@@ -190,7 +164,8 @@ def prepare(
     """Run every stage and write the three outputs; return the metadata."""
     import pandas as pd
 
-    from . import clean, codebook, enrich, ingest, reference, weights
+    from analysis.stats import weights
+    from analysis.survey import clean, codebook, enrich, ingest, reference
 
     if method not in WEIGHT_METHODS:
         raise DatasetError(f"unknown weighting method {method!r}; expected one of {WEIGHT_METHODS}")
@@ -276,7 +251,7 @@ def prepare(
 
 
 def _frame_sha256(edition: int) -> str | None:
-    from .reference import _frame_path
+    from analysis.survey.reference import _frame_path
 
     path = _frame_path(edition, None)
     return sha256_file(path) if path.is_file() else None
@@ -284,7 +259,7 @@ def _frame_sha256(edition: int) -> str | None:
 
 def _reference_sha256() -> str:
     """One hash over the reference's files (tables and VERSION.json)."""
-    from .reference import REFERENCE_DIR
+    from analysis.survey.reference import REFERENCE_DIR
 
     directory = Path(REFERENCE_DIR)
     return sha256_tree([p for p in directory.iterdir() if p.is_file()], directory)
@@ -312,7 +287,7 @@ def region_margins(kept, ref) -> dict[str, float] | None:
 
 def _dropped_summary(dropped, cb) -> dict:
     """How many export columns were dropped at ingestion, by kind (never their content)."""
-    from .codebook import normalise_heading
+    from analysis.survey.codebook import normalise_heading
 
     kinds = {normalise_heading(c.heading): q.type for q in cb.questions for c in q.columns}
     out: dict[str, int] = {}
@@ -336,21 +311,3 @@ def _jsonable(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
-
-
-def load(path: str | Path):
-    """Read a processed dataset (for the chapter notebooks)."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: processed dataset not found — run `barometre prepare`")
-    return pd.read_parquet(path)
-
-
-def load_meta(path: str | Path) -> dict:
-    meta = Path(path).with_suffix(".meta.json")
-    try:
-        return json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{meta}: cannot read the dataset's metadata: {exc}") from exc

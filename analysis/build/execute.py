@@ -28,10 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .io import atomic_write, sha256_file, sha256_tree
-from .project import BUILD, EXECUTED, ROOT
+from analysis.build.book import BUILD, EXECUTED, ROOT
+from analysis.build.files import atomic_write
+from analysis.fingerprint import code_fingerprint, sha256_file
 
 CACHE_VERSION = 1
+#: A hook applied to each executed notebook (JSON dict, changed in place).
+Postprocess = Callable[[dict], None]
 START_TIMEOUT = 180  # seconds for a kernel to start: generous, the machine may be busy
 CELL_TIMEOUT = 900
 
@@ -107,16 +110,6 @@ def notebook_fingerprint(path: Path) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def code_fingerprint(root: Path = ROOT) -> str:
-    """Hash of the analysis package and of the data definitions it reads (codebooks, frames)."""
-    files = [p for p in (root / "analysis").rglob("*.py") if "__pycache__" not in p.parts]
-    for sub in ("codebook", "frames", "reference"):
-        d = root / "data" / sub
-        if d.is_dir():
-            files.extend(p for p in d.rglob("*") if p.is_file())
-    return sha256_tree(files, root)
-
-
 def input_files(parameters: Mapping[str, Any], root: Path = ROOT) -> list[Path]:
     """Data files a notebook reads: the values of its ``*_path`` parameters (and metadata)."""
     found: list[Path] = []
@@ -160,7 +153,7 @@ def is_fresh(job: Job, key: str, root: Path = ROOT) -> bool:
 
 
 # -- execution -------------------------------------------------------------------------------
-def _run_one(job: Job, root: str) -> tuple[str, float]:
+def _run_one(job: Job, root: str, postprocess: Postprocess | None = None) -> tuple[str, float]:
     """Execute one notebook (in a worker process). Returns (name, seconds)."""
     import logging
 
@@ -200,7 +193,7 @@ def _run_one(job: Job, root: str) -> tuple[str, float]:
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = env_backend
-    _normalise_executed(tmp)
+    _normalise_executed(tmp, postprocess)
     job.output.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, job.output)
     return job.name, time.perf_counter() - t0
@@ -215,8 +208,9 @@ def _keep_failed(root: Path, job: Job, tmp: Path) -> Path | None:
     return failed
 
 
-def _normalise_executed(path: Path) -> None:
-    """Drop timestamps and machine paths papermill records, so executed notebooks are stable."""
+def _normalise_executed(path: Path, postprocess: Postprocess | None = None) -> None:
+    """Drop timestamps and machine paths papermill records, so executed notebooks are stable;
+    then apply the caller's ``postprocess`` hook to the notebook (a dict, changed in place)."""
     with path.open(encoding="utf-8") as fh:
         nb = json.load(fh)
     meta = nb.get("metadata", {})
@@ -230,20 +224,13 @@ def _normalise_executed(path: Path) -> None:
         "environment_variables",
     ):
         pm_meta.pop(k, None)
-    from .report import apply_caption_options, caption_options
-
     for i, cell in enumerate(nb.get("cells", [])):
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = f"injected-parameters-{i}"  # papermill gives it a random id
         cell.get("metadata", {}).pop("execution", None)
         cell.get("metadata", {}).get("papermill", {}).clear()
-        if cell.get("cell_type") == "code":
-            # data-dependent figure captions and alt texts computed by the cell
-            opts = caption_options(cell.get("outputs", []))
-            if opts:
-                src = cell["source"]
-                src = "".join(src) if isinstance(src, list) else src
-                cell["source"] = apply_caption_options(src, opts)
+    if postprocess is not None:
+        postprocess(nb)
     atomic_write(path, json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 
 
@@ -254,8 +241,13 @@ def run(
     force: bool = False,
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
+    postprocess: Postprocess | None = None,
 ) -> list[Outcome]:
-    """Execute the jobs whose cache key changed, in parallel; raise ChapterError on failure."""
+    """Execute the jobs whose cache key changed, in parallel; raise ChapterError on failure.
+
+    ``postprocess``: called on each executed notebook (a dict) before it is written; a
+    module-level function (it crosses the process pool). The engine does not know what it does.
+    """
     jobs = list(jobs)
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     code = code_fingerprint(root)
@@ -273,7 +265,7 @@ def run(
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_worker_init)
     try:
-        futures = {pool.submit(_run_one, j, str(root)): j for j in todo}
+        futures = {pool.submit(_run_one, j, str(root), postprocess): j for j in todo}
         for j in todo:
             say(f"  ▶ {j.name}")
         pending = set(futures)

@@ -1,9 +1,9 @@
 """House-style charts of the report (matplotlib), from the tidy estimates frame.
 
-Every function takes the estimates frame of ``analysis.estimates`` (one row per question_id ×
+Every function takes the estimates frame of ``analysis.stats.estimates`` (one row per question_id ×
 item × option × stratum, columns ``edition, chapter, question_id, question, item, option,
 stratum, base_n, count, pct, weighted_pct, ci_low, ci_high, suppressed``; percentages in 0–100)
-or the comparison frame of ``analysis.compare``, and returns a matplotlib Figure:
+or the comparison frame of ``analysis.stats.compare``, and returns a matplotlib Figure:
 
 - ``bar_options``: single or multiple choice, horizontal bars;
 - ``stacked_matrix``: a matrix question, one bar per row stacked to 100 %;
@@ -13,14 +13,14 @@ or the comparison frame of ``analysis.compare``, and returns a matplotlib Figure
 
 House style: figure width 6.3 in (A4 text width), every text 9 pt in DejaVu Sans (matplotlib's
 bundled font, so the output is the same on every machine), horizontal bars with labels wrapped
-at ``WRAP`` characters, x axis 0–100 %, value labels through ``analysis.fmt``, no grid, no
+at ``WRAP`` characters, x axis 0–100 %, value labels through ``analysis.report.french``, no grid, no
 frame. Colours: dark blue, cyan, amber, then greys — an order readable by colour-blind readers
 (blue/amber is the safe diverging axis; cyan differs from dark blue in lightness).
 
 Figures are created without pyplot (``matplotlib.figure.Figure`` on the Agg canvas): nothing
 is registered in pyplot's global state, so a notebook shows a chart once (through the
 figure's ``_repr_mimebundle_``, the same PNG bytes ``save`` writes) and no backend is changed.
-matplotlib is imported on first use, keeping ``import analysis.charts`` light. seaborn is not
+matplotlib is imported on first use, keeping ``import analysis.report.charts`` light. seaborn is not
 needed: the palette and bars are plain matplotlib.
 
 Each figure carries what ``alt_text(fig)`` and ``caption(fig)`` need: a French alt sentence
@@ -39,8 +39,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analysis import fmt, strata
-from analysis.fmt import ReportError
+from analysis.report import french as fmt
+from analysis.report.french import ReportError
+from analysis.survey import strata
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -780,7 +781,7 @@ def by_stratum(
 ) -> Figure:
     """One option's share across groups (bars), each labelled with its base n.
 
-    ``groups`` defaults to every group of ``analysis.strata.GROUPS`` present, in that order; a
+    ``groups`` defaults to every group of ``analysis.survey.strata.GROUPS`` present, in that order; a
     thin line separates the overall groups from the strata. Suppressed figures show "n.s.".
     ``weighted_total`` adds a cyan "Ensemble, pondéré" bar with its 95 % confidence interval.
     """
@@ -897,7 +898,7 @@ def by_stratum(
     )
 
 
-#: Columns of ``analysis.compare.compare_editions`` → the names used here.
+#: Columns of ``analysis.stats.compare.compare_editions`` → the names used here.
 COMPARE_RENAMES = {
     "stratum": "group",
     "pct": "pct_current",
@@ -955,7 +956,7 @@ def comparison(
     where ``suppressed``.
 
     ``cmp`` has the columns of ``COMPARISON_REQUIRED``, or those of
-    ``analysis.compare.compare_editions`` (``stratum``, ``pct``, ``previous_pct``, ``base_n``,
+    ``analysis.stats.compare.compare_editions`` (``stratum``, ``pct``, ``previous_pct``, ``base_n``,
     ``previous_base_n``, ``previous_edition``…), renamed here. The current edition is the
     ``edition_current`` (or ``edition``) column, else ``current_edition``, else the previous
     edition + 1 (the barometer is yearly).
@@ -1109,7 +1110,7 @@ def _info(fig: Figure) -> dict[str, Any]:
     info = getattr(fig, "barometre", None)
     if not isinstance(info, dict):
         raise ChartError(
-            f"expected a figure made by analysis.charts (with its data summary), got {type(fig).__name__}"
+            f"expected a figure made by analysis.report.charts (with its data summary), got {type(fig).__name__}"
         )
     return info
 

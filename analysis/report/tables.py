@@ -1,12 +1,12 @@
 """Markdown tables of the report, in French typography, and their display in a notebook.
 
 - ``stratum_table``: one question's percentages by group, from the tidy estimates frame of
-  ``analysis.estimates`` (suppressed figures as "n.s.", a "Base (n)" row or column, an
+  ``analysis.stats.estimates`` (suppressed figures as "n.s.", a "Base (n)" row or column, an
   "Ensemble pondéré" column on request). The layout fits an A4 page: at most ``MAX_COLUMNS``
   columns. With the groups as columns when they fit; otherwise, when the answers are few, the
   table is transposed (groups in rows, answers in columns); otherwise it is split into several
   tables of at most ``MAX_COLUMNS`` columns, each repeating the row labels.
-- ``markdown``: any DataFrame as a pipe table (numbers through ``analysis.fmt``).
+- ``markdown``: any DataFrame as a pipe table (numbers through ``analysis.report.french``).
 - ``with_caption`` / ``show_table``: the table followed by its Quarto caption line
   ``: Caption {#tbl-label}``, displayed in a notebook as ``text/markdown`` with a
   ``text/plain`` fallback, so that both Quarto and the embedded renderer pick it up.
@@ -21,8 +21,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from analysis import fmt, strata
-from analysis.fmt import NBSP, ReportError
+from analysis.report import french as fmt
+from analysis.report.french import NBSP, ReportError
+from analysis.survey import strata
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -158,7 +159,7 @@ def stratum_table(
 
     ``option=None``: every answer of the question (of ``item`` when given) in rows; ``option``
     given: that answer for every item (a matrix question: one row per item). ``groups``:
-    codes of ``analysis.strata.GROUPS``, in the order given; those absent from the frame are
+    codes of ``analysis.survey.strata.GROUPS``, in the order given; those absent from the frame are
     skipped. ``weighted_total`` adds "Ensemble pondéré" (the ``weighted_pct`` of the
     ``ensemble`` rows) when the frame has it. Suppressed cells print "n.s."; the base of each
     group is in the "Base (n)" row (or column, when transposed). Several tables separated by a

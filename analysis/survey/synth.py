@@ -2,13 +2,13 @@
 
 ``generate(edition, n, seed)`` returns a DataFrame of strings laid out like a field export of
 the edition (every column of the codebook, in codebook order = export order, with the exact
-full-text headings); :func:`write_export` writes it as the real export is written (UTF-8, ``,``
+full-text headings); :func:`analysis.build.writers.write_synthetic_export` writes it as the real export is written (UTF-8, ``,``
 separator, ``"`` quoting where needed, ``\\n`` line ends). Same ``(edition, n, seed)`` → same
 bytes: one ``numpy.random.default_rng(seed)`` drives every draw, in a fixed order, and no
 timestamp is written.
 
 **Structures.** Respondents are sampled from the shipped reference of collectivités
-(:mod:`analysis.reference`) with the stratum mix of the edition's analysed sample, scaled to
+(:mod:`analysis.survey.reference`) with the stratum mix of the edition's analysed sample, scaled to
 ``n`` (2023: the 191 responses kept by the published cleaning — autre 75, EPCI 33,
 départements 25, métropoles 18, régions 10, communes 10 000–100 000 hab. 10, < 3 500 hab. 9,
 3 500–10 000 hab. 6, ≥ 100 000 hab. 5; 2022: the 297 respondents of the published aggregates,
@@ -84,10 +84,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import codebook as cbmod
-from analysis.codebook import Codebook, Question
-from analysis.io import atomic_write
-from analysis.strata import STRATA, commune_stratum
+from analysis.survey import codebook as cbmod
+from analysis.survey.codebook import Codebook, Question
+from analysis.survey.strata import STRATA, commune_stratum
 
 __all__ = [
     "EDITIONS",
@@ -97,10 +96,9 @@ __all__ = [
     "generate",
     "load_params",
     "pages",
-    "write_export",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = ROOT / "data" / "synth"
 EDITIONS = (2022, 2023)
 
@@ -458,7 +456,7 @@ def quotas(mix: Mapping[str, float], total: int, caps: Mapping[str, int]) -> dic
 @lru_cache(maxsize=2)
 def _pools() -> dict[str, pd.DataFrame]:
     """Reference structures per stratum (homonyms excluded), sorted by uid."""
-    from analysis.reference import load_reference
+    from analysis.survey.reference import load_reference
 
     ent = load_reference().entities
     ent = ent[~ent["name"].duplicated(keep=False)]
@@ -799,15 +797,3 @@ def to_csv(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return buf.getvalue()
-
-
-def write_export(edition: int, n: int = 400, seed: int = 1, *, out: str | Path) -> Path:
-    """Generate a synthetic export and write it atomically to ``out``; return ``out``.
-
-    Name it ``synthetique-*.csv``: the pipeline flags a dataset as synthetic by that prefix.
-    """
-    out = Path(out)
-    if out.exists() and out.is_dir():
-        raise SynthError(f"{out}: is a directory; expected a CSV file path")
-    frame = generate(edition, n, seed)
-    return atomic_write(out, to_csv(frame).encode("utf-8"))

@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import codebook as cbmod
-from analysis.codebook import Codebook, Column, Question, normalise_heading
+from analysis.survey import codebook as cbmod
+from analysis.survey.codebook import Codebook, Column, Question, normalise_heading
 
 __all__ = [
     "Export",

@@ -1,6 +1,6 @@
 """Open-data export of the estimates: one long tidy CSV, and an XLSX with a sheet per chapter.
 
-Columns, exactly (:data:`analysis.estimates.COLUMNS`)::
+Columns, exactly (:data:`analysis.stats.estimates.COLUMNS`)::
 
     edition, chapter, question_id, question, item, option, stratum, base_n, count, pct,
     weighted_pct, ci_low, ci_high, suppressed
@@ -8,7 +8,7 @@ Columns, exactly (:data:`analysis.estimates.COLUMNS`)::
 * ``question``: question text without any ``[…]`` suffix; ``item``: matrix row label or ranked
   element (empty otherwise); ``option``: answer level, choice, rank class (``rang 1``,
   ``rang 1 ou 2``, …) or ``sans réponse``; ``stratum``: a group code of
-  :data:`analysis.strata.GROUPS`.
+  :data:`analysis.survey.strata.GROUPS`.
 * ``pct``, ``weighted_pct``, ``ci_low``, ``ci_high``: percentages 0–100, unrounded (shortest
   repr of the float, so the file is deterministic); weighted figures on ``ensemble`` rows only,
   empty elsewhere. On the statistic rows (``option`` = ``rang moyen``, ``moyenne``,
@@ -27,17 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.codebook import CHAPTERS, Codebook
-from analysis.codebook import load as load_codebook
-from analysis.estimates import COLUMNS, estimate_all
-from analysis.io import atomic_write
+from analysis.stats.estimates import COLUMNS
+from analysis.survey.codebook import CHAPTERS
 
 TEXT_COLUMNS = ("chapter", "question_id", "question", "item", "option", "stratum")
 NUMERIC_COLUMNS = ("edition", "base_n", "count", "pct", "weighted_pct", "ci_low", "ci_high")
@@ -55,6 +51,26 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a DataFrame whose text cells starting with :data:`FORMULA_PREFIXES` are
+    prefixed with ``'`` (spreadsheets then show them as text); numbers are left alone."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            out[col] = text.where(~risky, "'" + text)
+    return out
+
+
+def xlsx_bytes(table: pd.DataFrame) -> bytes:
+    """The XLSX workbook of an export table (one sheet per chapter, fixed dates)."""
+    return _xlsx_bytes(table)
 
 
 def export_frame(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -142,57 +158,3 @@ def _xlsx_bytes(table: pd.DataFrame) -> bytes:
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, src.read(info.filename))
     return fixed.getvalue()
-
-
-def write_tables(
-    estimates_df: pd.DataFrame, out_csv: str | Path, *, xlsx: bool = True
-) -> list[Path]:
-    """Write the open-data CSV (and the XLSX beside it, same stem); return the paths written.
-
-    Row order is the estimates' (codebook, item, option, group order of ``GROUPS``).
-    """
-    out_csv = Path(out_csv)
-    table = export_frame(estimates_df)
-    written = [atomic_write(out_csv, to_csv_text(table))]
-    if xlsx:
-        written.append(atomic_write(out_csv.with_suffix(".xlsx"), _xlsx_bytes(table)))
-    for path in written:  # temporary files are created 0600; open data is for everyone
-        os.chmod(path, 0o644)
-    return written
-
-
-def tables_for(
-    processed: str | Path | pd.DataFrame,
-    edition: int,
-    out_csv: str | Path,
-    *,
-    method: str = "observatoire",
-    min_base: int = 5,
-    xlsx: bool = True,
-    codebook: Codebook | None = None,
-) -> Path:
-    """Estimate every tabulated question of a processed dataset and write the open data.
-
-    ``processed``: the ``.parquet`` path (or the dataset itself). ``method`` picks the weight
-    column (``weight_<method>``, else ``weight`` for the default method); ``codebook``
-    defaults to the edition's. Returns the CSV path.
-    """
-    if isinstance(processed, pd.DataFrame):
-        df, where = processed, f"processed dataset {edition}"
-    else:
-        path = Path(processed)
-        if not path.is_file():
-            raise ExportError(f"{path}: processed dataset not found; expected a .parquet file")
-        df, where = pd.read_parquet(path), str(path)
-    column = f"weight_{method}"
-    if column not in df:
-        if method != "observatoire" or "weight" not in df:
-            raise ExportError(
-                f"{where}: no weight column {column!r}; expected the weights of method "
-                f"{method!r} (run `barometre prepare`)"
-            )
-        column = "weight"
-    cb = codebook if codebook is not None else load_codebook(edition)
-    estimates = estimate_all(df, cb, edition, weight=column, min_base=min_base)
-    write_tables(estimates, out_csv, xlsx=xlsx)
-    return Path(out_csv)

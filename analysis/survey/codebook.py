@@ -73,7 +73,7 @@ TABULATED = ("single", "multiple", "ranking", "matrix", "numeric")
 #: Types whose columns are kept in the processed dataset.
 KEPT = (*TABULATED, "text")
 
-CODEBOOK_DIR = Path(__file__).resolve().parent.parent / "data" / "codebook"
+CODEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "codebook"
 
 
 class CodebookError(ValueError):

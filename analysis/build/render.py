@@ -30,8 +30,8 @@ from pathlib import Path
 
 import yaml
 
-from .io import atomic_dir
-from .project import BUILD, Book
+from analysis.build.book import BUILD, Book
+from analysis.build.files import atomic_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CROSSREF = re.compile(r"(?<![\w@.])@((?:fig|tbl|sec)-[A-Za-z0-9_-]+)")

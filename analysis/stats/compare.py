@@ -1,9 +1,9 @@
 """Comparison of an edition's estimates with the previous edition's.
 
 For every question of the current codebook with a ``previous`` crosswalk, the current tidy
-estimates (:mod:`analysis.estimates`) are joined with the previous edition's — estimates
+estimates (:mod:`analysis.stats.estimates`) are joined with the previous edition's — estimates
 from its microdata, or its published aggregate table read by
-:func:`analysis.aggregates.read_aggregates` — on the mapped question, item and option (the
+:func:`analysis.stats.published.read_aggregates` — on the mapped question, item and option (the
 crosswalk's ``options`` renames both answer levels and item labels where they changed).
 
 The difference is in percentage points (current − previous). Significance: a two-proportion
@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from analysis.codebook import Codebook
-from analysis.estimates import SANS_REPONSE, STATISTIC_OPTIONS, estimate_all
-from analysis.strata import GROUPS, STRATA
+from analysis.stats.estimates import SANS_REPONSE, STATISTIC_OPTIONS, estimate_all
+from analysis.survey.codebook import Codebook
+from analysis.survey.strata import GROUPS, STRATA
 
 #: Groups comparable with the 2022 published table (2022 "Un EPCI" = EPCI + métropoles).
 COMPARISON_GROUPS: dict[str, tuple[str, ...]] = {
@@ -120,7 +120,7 @@ def compare_editions(
     """Join current and previous estimates through the codebook's ``previous`` crosswalks.
 
     ``current``/``previous``: tidy estimates (``previous`` may be a published aggregate table
-    read by :func:`analysis.aggregates.read_aggregates` with the previous codebook, so that its
+    read by :func:`analysis.stats.published.read_aggregates` with the previous codebook, so that its
     ``question_id`` values are that codebook's ids). Rows: the current rows of the compared
     groups that have a counterpart, in the current order. Current options mapped to the same
     previous option are added up (``option`` lists them joined by " + "). For a question with

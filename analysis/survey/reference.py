@@ -23,7 +23,7 @@ preferred to a match after removal (``Saint-Étienne`` is the commune, ``Saint-�
 the métropole); several candidates at the same level are returned together (ambiguous).
 
 The *frame* of an edition (``data/frames/<edition>.yaml``) is the number of collectivités per
-stratum of :data:`analysis.strata.STRATA` (``autre`` excepted): :func:`load_frame` reads it,
+stratum of :data:`analysis.survey.strata.STRATA` (``autre`` excepted): :func:`load_frame` reads it,
 :func:`compute_frame` computes it from the reference and :func:`write_frame` records it.
 """
 
@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.strata import COMMUNE_THRESHOLDS, STRATA, stratum_of
+from analysis.survey.strata import COMMUNE_THRESHOLDS, STRATA, stratum_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = ROOT / "data" / "reference"
 FRAMES_DIR = ROOT / "data" / "frames"
 TABLES = ("communes", "epci", "departements", "regions")
@@ -68,7 +68,7 @@ _INT_COLUMNS = {
 
 
 class ReferenceError(ValueError):  # noqa: A001 - shadows the builtin in this module only
-    """Base of this module's errors (``analysis.reference.ReferenceError``, a user error)."""
+    """Base of this module's errors (``analysis.survey.reference.ReferenceError``, a user error)."""
 
 
 class ReferenceDataError(ReferenceError):
@@ -96,7 +96,7 @@ class Match:
 
     @property
     def stratum(self) -> str | None:
-        """Stratum of :data:`analysis.strata.STRATA` (None for a commune of unknown population)."""
+        """Stratum of :data:`analysis.survey.strata.STRATA` (None for a commune of unknown population)."""
         return stratum_of(self.category, self.population)
 
 

@@ -2,12 +2,12 @@
 
 Each stage is skipped when its inputs are unchanged:
 
-1. *prepare* — each edition's export becomes a processed dataset (``analysis.dataset``), unless
+1. *prepare* — each edition's export becomes a processed dataset (``analysis.build.prepare``), unless
    the dataset's recorded input hashes still match;
 2. *execute* — chapter notebooks whose cache key changed are run by papermill
-   (``analysis.execute``);
+   (``analysis.build.execute``);
 3. *render* — Quarto when it is on PATH (or asked for), otherwise the embedded renderer
-   (``analysis.render``), unless the executed notebooks and the book sources are unchanged.
+   (``analysis.build.render``), unless the executed notebooks and the book sources are unchanged.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import execute
-from .io import atomic_write, sha256_tree
-from .project import BUILD, EXECUTED, ROOT, Book, load_book
+from analysis.build import execute
+from analysis.build.book import BUILD, EXECUTED, ROOT, Book, load_book
+from analysis.build.files import atomic_write
+from analysis.fingerprint import sha256_tree
+from analysis.report import captions
 
 DEFAULT_EDITION = 2023
 DEFAULT_PREVIOUS_EDITION = 2022
@@ -47,7 +49,7 @@ class BuildConfig:
     jobs: int | None = None
     force: bool = False
     execute_only: bool = False
-    max_bytes: int | None = None  # input limits (None: the defaults of analysis.dataset)
+    max_bytes: int | None = None  # input limits (None: the defaults of analysis.build.prepare)
     max_rows: int | None = None
     root: Path = ROOT
 
@@ -70,7 +72,7 @@ def _rel(path: str | Path, root: Path) -> str:
 
 def prepare_inputs(cfg: BuildConfig, say: Callable[[str], None]) -> tuple[dict, list[str]]:
     """Processed datasets for the edition and the previous one; returns notebook parameters."""
-    from . import dataset
+    from analysis.build import prepare as dataset
 
     root = cfg.root
     done: list[str] = []
@@ -143,18 +145,20 @@ def write_cover(root: Path, params: dict, notice: str) -> None:
 
 
 def render_key(book: Book) -> str:
+    from analysis.build import render as rnd
+
     root = book.root
     files = [root / "_quarto.yml", *(root / c.path for c in book.chapters)]
     files += [p for p in (root / EXECUTED).glob("_*.md")]
-    files += [Path(execute.__file__).with_name("render.py")]
-    files += [p for p in (Path(execute.__file__).parent / "templates").glob("*")]
+    files += [Path(rnd.__file__)]
+    files += [p for p in rnd.TEMPLATES.glob("*")]
     return sha256_tree([f for f in files if f.exists()], root)
 
 
 def render(
     book: Book, cfg: BuildConfig, notice: tuple[str, str], say: Callable[[str], None]
 ) -> str | None:
-    from . import render as rnd
+    from analysis.build import render as rnd
 
     which = cfg.renderer
     if which == "auto":
@@ -197,6 +201,13 @@ def build(cfg: BuildConfig, say: Callable[[str], None] | None = None) -> BuildRe
     notice = report_notice(params, cfg.root)
     write_cover(cfg.root, params, notice[0])
     jobs = execute.jobs_for([c.stem for c in book.notebook_chapters], params, cfg.root)
-    outcomes = execute.run(jobs, n_jobs=cfg.jobs, force=cfg.force, root=cfg.root, progress=say)
+    outcomes = execute.run(
+        jobs,
+        n_jobs=cfg.jobs,
+        force=cfg.force,
+        root=cfg.root,
+        progress=say,
+        postprocess=captions.apply_to_notebook,
+    )
     rendered = None if cfg.execute_only else render(book, cfg, notice, say)
     return BuildResult(prepared, outcomes, rendered, time.perf_counter() - t0)

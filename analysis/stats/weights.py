@@ -1,6 +1,6 @@
 """Survey weights: the published post-stratification, a frame post-stratification, raking.
 
-Three methods, all on the ``stratum`` column (:data:`analysis.strata.STRATA`):
+Three methods, all on the ``stratum`` column (:data:`analysis.survey.strata.STRATA`):
 
 ``observatoire`` (default, the column ``weight``)
     Exactly the 2023 published "Total pondéré". The weight of stratum *h* is
@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.strata import STRATA
+from analysis.survey.strata import STRATA
 
 METHODS = ("observatoire", "frame", "raking")
 #: Strata the published (observatoire) weighting gives a zero weight.

@@ -9,7 +9,7 @@
 ``region_code``
     INSEE code of the région (``string``, ``<NA>`` when unknown);
 ``stratum``
-    one of :data:`analysis.strata.STRATA` (a pandas ``Categorical`` over all of them).
+    one of :data:`analysis.survey.strata.STRATA` (a pandas ``Categorical`` over all of them).
 
 Two sources, in this order:
 
@@ -23,7 +23,7 @@ Two sources, in this order:
    reference agrees on the category). A commune without any population is counted as
    ``autre`` (it cannot be placed in a size class), with a report row saying so.
 2. **The identity** (``response_id``, ``structure_name``, ``siret``): the SIREN/SIRET through
-   the reference first, then the normalised name (:meth:`analysis.reference.Reference.
+   the reference first, then the normalised name (:meth:`analysis.survey.reference.Reference.
    match_names`); no match or several candidates → ``autre``.
 
 The second returned table reports, for every response, the ``method`` that decided its
@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.reference import Reference, commune_strata, load_reference
-from analysis.strata import STRATA
+from analysis.survey.reference import Reference, commune_strata, load_reference
+from analysis.survey.strata import STRATA
 
 #: Export labels of ``category_raw`` (compared without accents, case or surrounding spaces).
 EXPORT_CATEGORIES = {

@@ -3,7 +3,7 @@
 The published table has one row per question (or sub-question) × answer × respondent group
 (columns ``Question, Structure, Réponses, Occurrences, Nombre de réponses, Effectifs par
 structure, Pourcentage, Edition``). :func:`read_aggregates` turns it into the tidy format of
-:mod:`analysis.estimates` (``base_n`` = ``Effectifs par structure``, ``count`` =
+:mod:`analysis.stats.estimates` (``base_n`` = ``Effectifs par structure``, ``count`` =
 ``Occurrences``, ``pct`` = 100 · count / base_n unrounded — the published ``Pourcentage`` is its
 half-to-even rounding), repairing the table's quirks:
 
@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.codebook import Codebook, Question, normalise_heading
-from analysis.estimates import COLUMNS, SANS_REPONSE, rank_label
+from analysis.stats.estimates import COLUMNS, SANS_REPONSE, rank_label
+from analysis.survey.codebook import Codebook, Question, normalise_heading
 
 #: ``Structure`` value of the published tables → group code of the tidy format.
 GROUP_CODES: dict[str, str] = {
@@ -127,7 +127,7 @@ def _codebook_index(codebook: Codebook) -> dict[str, Question]:
 
 
 def read_aggregates(path: str | Path, codebook_2022: Codebook | None = None) -> pd.DataFrame:
-    """Read a published aggregate table into tidy rows (:data:`analysis.estimates.COLUMNS`).
+    """Read a published aggregate table into tidy rows (:data:`analysis.stats.estimates.COLUMNS`).
 
     Extra columns: ``item_code`` (array item or rank), ``option_code`` (multiple choice),
     ``source_question`` (the published identifier), ``published_pct``, ``answered_n``,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.codebook import Codebook
+from analysis.survey.codebook import Codebook
 
 __all__ = ["CleanError", "clean", "empty_cells", "REASONS", "COMPLETION_QUESTION"]
 
@@ -52,13 +52,13 @@ def clean(
     """Apply the cleaning rule; return (kept responses, drop log ``response_id, reason``).
 
     Both are sorted by ``response_id``; ``responses`` must be in file order (as read by
-    ``analysis.ingest.read_export``), which breaks ties between duplicates.
+    ``analysis.survey.ingest.read_export``), which breaks ties between duplicates.
     """
     for col in ("response_id", "structure_key", completion_question):
         if col not in responses.columns:
             raise CleanError(
                 f"responses of edition {codebook.edition}: column {col!r} is missing; "
-                f"expected the columns of analysis.ingest.read_export"
+                f"expected the columns of analysis.survey.ingest.read_export"
             )
     ids = responses["response_id"]
     if ids.isna().any() or ids.duplicated().any():

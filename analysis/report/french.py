@@ -36,7 +36,7 @@ from numbers import Integral, Number
 
 from babel.numbers import format_decimal
 
-from analysis import strata
+from analysis.survey import strata
 
 LOCALE = "fr_FR"
 #: Narrow no-break space: thousands separator, before ``%``, ``;``, ``?``, ``!``.
@@ -312,7 +312,7 @@ _LONG_EXTRA = {"epci_metropole": "EPCI (y compris métropoles)"}
 
 
 def group_label(group: str, *, short: bool = True, ascii_safe: bool | None = None) -> str:
-    """French label of a group code of ``analysis.strata.GROUPS`` (or ``epci_metropole``)."""
+    """French label of a group code of ``analysis.survey.strata.GROUPS`` (or ``epci_metropole``)."""
     if short:
         label = SHORT_LABELS.get(group)
     else:

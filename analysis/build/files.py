@@ -1,4 +1,4 @@
-"""File helpers shared by every stage: atomic writes, content hashes, spreadsheet-safe cells.
+"""Atomic file writes for the build stage: every output file and directory goes through here.
 
 Every file the project writes goes through :func:`atomic_write` (or :func:`atomic_dir` for a
 directory): the content is written next to its destination and renamed over it, so that an
@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -114,43 +113,3 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
         os.replace(dest, old)
     os.replace(tmp, dest)
     shutil.rmtree(old, ignore_errors=True)
-
-
-#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(frame):
-    """A copy of a DataFrame whose text cells starting with :data:`FORMULA_PREFIXES` are
-    prefixed with ``'`` (spreadsheets then show them as text); numbers are left alone."""
-    import pandas as pd
-
-    out = frame.copy()
-    for col in out.columns:
-        values = out[col]
-        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-            continue
-        text = values.astype("string")
-        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
-        if risky.any():
-            out[col] = text.where(~risky, "'" + text)
-    return out
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def sha256_tree(paths: Iterable[Path], root: Path) -> str:
-    """One hash over several files: their paths relative to ``root`` and their contents."""
-    h = hashlib.sha256()
-    for p in sorted(set(paths)):
-        h.update(p.relative_to(root).as_posix().encode())
-        h.update(b"\0")
-        h.update(p.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()

@@ -1,0 +1,87 @@
+"""Writers of the build stage's data outputs: open-data tables and synthetic exports.
+
+The lower stages compute content (the export table, its XLSX, a synthetic export's CSV text);
+this module writes it atomically (:mod:`analysis.build.files`), so that an interrupted run
+leaves the previous files in place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.build.files import atomic_write
+from analysis.stats import estimates, opendata
+from analysis.survey import synth
+from analysis.survey.codebook import Codebook
+from analysis.survey.codebook import load as load_codebook
+
+
+def write_tables(
+    estimates_df: pd.DataFrame, out_csv: str | Path, *, xlsx: bool = True
+) -> list[Path]:
+    """Write the open-data CSV (and the XLSX beside it, same stem); return the paths written.
+
+    Row order is the estimates' (codebook, item, option, group order of ``GROUPS``).
+    """
+    out_csv = Path(out_csv)
+    table = opendata.export_frame(estimates_df)
+    written = [atomic_write(out_csv, opendata.to_csv_text(table))]
+    if xlsx:
+        written.append(atomic_write(out_csv.with_suffix(".xlsx"), opendata.xlsx_bytes(table)))
+    for path in written:  # temporary files are created 0600; open data is for everyone
+        os.chmod(path, 0o644)
+    return written
+
+
+def tables_for(
+    processed: str | Path | pd.DataFrame,
+    edition: int,
+    out_csv: str | Path,
+    *,
+    method: str = "observatoire",
+    min_base: int = 5,
+    xlsx: bool = True,
+    codebook: Codebook | None = None,
+) -> Path:
+    """Estimate every tabulated question of a processed dataset and write the open data.
+
+    ``processed``: the ``.parquet`` path (or the dataset itself). ``method`` picks the weight
+    column (``weight_<method>``, else ``weight`` for the default method); ``codebook``
+    defaults to the edition's. Returns the CSV path.
+    """
+    if isinstance(processed, pd.DataFrame):
+        df, where = processed, f"processed dataset {edition}"
+    else:
+        path = Path(processed)
+        if not path.is_file():
+            raise opendata.ExportError(
+                f"{path}: processed dataset not found; expected a .parquet file"
+            )
+        df, where = pd.read_parquet(path), str(path)
+    column = f"weight_{method}"
+    if column not in df:
+        if method != "observatoire" or "weight" not in df:
+            raise opendata.ExportError(
+                f"{where}: no weight column {column!r}; expected the weights of method "
+                f"{method!r} (run `barometre prepare`)"
+            )
+        column = "weight"
+    cb = codebook if codebook is not None else load_codebook(edition)
+    est = estimates.estimate_all(df, cb, edition, weight=column, min_base=min_base)
+    write_tables(est, out_csv, xlsx=xlsx)
+    return Path(out_csv)
+
+
+def write_synthetic_export(edition: int, n: int = 400, seed: int = 1, *, out: str | Path) -> Path:
+    """Generate a synthetic export and write it atomically to ``out``; return ``out``.
+
+    Name it ``synthetique-*.csv``: the pipeline flags a dataset as synthetic by that prefix.
+    """
+    out = Path(out)
+    if out.exists() and out.is_dir():
+        raise synth.SynthError(f"{out}: is a directory; expected a CSV file path")
+    frame = synth.generate(edition, n, seed)
+    return atomic_write(out, synth.to_csv(frame).encode("utf-8"))

@@ -1,0 +1,418 @@
+"""What a chapter notebook calls: one call per sentence, figure or table.
+
+A notebook opens its chapter once::
+
+    r = report.chapter("motivations", edition=edition, data_path=data_path, ...)
+
+which reads the processed dataset (never the raw export) and computes every estimate of the
+edition once, restricted to the chapter's ``scope``. Then each call displays one thing:
+
+- ``r.sentence(template, qid, option, ...)``: a French sentence whose numbers come from the
+  computation (``{pct}``, ``{wpct}``, ``{n}``, ``{base}``, ``{count}``, ``{ci}``);
+- ``r.figure(qid)``: the question's chart (type chosen from the codebook) for the whole sample;
+- ``r.by_stratum(qid, option)``: one answer's share across strata;
+- ``r.table(qid)``: the breakdown by stratum, as a Markdown table with its bases;
+- ``r.evolution(qid)``: the comparison with the previous edition, when the question existed.
+
+Figures are displayed as PNG with their caption and alt text in the output's metadata
+(``barometre``): the execution engine writes them into the cell's ``#| fig-cap`` and
+``#| fig-alt`` options of the executed notebook, so Quarto and the embedded renderer show the
+data-dependent caption (with its base) and a real alternative text.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from analysis.report import french as fmt
+from analysis.report.captions import META_KEY
+from analysis.report.sections import SOURCE, ChapterSections, display_markdown, lower_label
+from analysis.survey.strata import GROUPS, LABELS, STRATA
+
+#: Commune size classes are too small for a table column of their own (figures: by_stratum).
+TABLE_SKIPPED_GROUPS = (
+    "commune_lt_3500",
+    "commune_3500_10000",
+    "commune_10000_100000",
+    "commune_ge_100000",
+)
+
+
+class ReportError(ValueError):
+    """A chapter asked for something the data or the codebook does not have."""
+
+
+def scope_strata(scope: list[str] | tuple[str, ...] | str | None) -> tuple[str, ...]:
+    """Strata covered by a ``scope`` parameter: ``["all"]``, strata codes or group names."""
+    if scope is None or scope == "all" or list(scope) == ["all"]:
+        return STRATA
+    items = [scope] if isinstance(scope, str) else list(scope)
+    out: list[str] = []
+    for s in items:
+        if s in GROUPS:
+            out.extend(GROUPS[s])
+        else:
+            raise ReportError(
+                f"scope {s!r} is not a stratum or group; expected some of {list(GROUPS)}"
+            )
+    return tuple(s for s in STRATA if s in set(out))
+
+
+@dataclass
+class Chapter(ChapterSections):
+    name: str
+    edition: int
+    data_path: str
+    previous_edition: int | None = None
+    previous_path: str | None = None
+    scope: tuple[str, ...] = STRATA
+    min_base: int = 5
+    _figures: int = field(default=0, repr=False)
+
+    # -- data, loaded once ---------------------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict:
+        from analysis.survey.processed import load_meta
+
+        return load_meta(self.data_path)
+
+    @cached_property
+    def codebook(self):
+        from analysis.survey import codebook
+
+        return codebook.load(self.edition)
+
+    @cached_property
+    def data(self):
+        from analysis.survey.processed import load
+
+        df = load(self.data_path)
+        return df[df["stratum"].isin(self.scope)].reset_index(drop=True)
+
+    @cached_property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Groups tabulated: those with at least one stratum in scope, restricted to the scope."""
+        out: dict[str, tuple[str, ...]] = {}
+        for name, members in GROUPS.items():
+            kept = tuple(m for m in members if m in self.scope)
+            if kept and (name in ("ensemble",) or len(kept) == len(members)):
+                out[name] = kept
+        return out
+
+    @cached_property
+    def estimates(self):
+        from analysis.stats.estimates import estimate_all
+
+        return estimate_all(
+            self.data, self.codebook, self.edition, groups=self.groups, min_base=self.min_base
+        )
+
+    @cached_property
+    def comparison(self):
+        """Comparison with the previous edition (None when there is none)."""
+        if not self.previous_path or not self.previous_edition:
+            return None
+        import pandas as pd
+
+        from analysis.stats.compare import (
+            COMPARISON_GROUPS,
+            compare_editions,
+            estimate_for_comparison,
+        )
+        from analysis.stats.estimates import estimate_question
+        from analysis.survey import codebook
+
+        prev_cb = codebook.load(self.previous_edition)
+        path = Path(self.previous_path)
+        if path.suffix == ".parquet":
+            from analysis.survey.processed import load
+
+            prev_df = load(path)
+            prev_df = prev_df[prev_df["stratum"].isin(self.scope)]
+            previous = estimate_for_comparison(prev_df, prev_cb, min_base=self.min_base)
+        else:
+            from analysis.stats.published import read_aggregates
+
+            previous = read_aggregates(path, prev_cb)
+            previous = (
+                previous[~previous.get("derived", False)] if "derived" in previous else previous
+            )
+        if list(self.scope) != list(STRATA):
+            groups = [g for g in ("ensemble", "hors_communes_lt_3500") if g in self.groups]
+            if path.suffix != ".parquet":
+                return None  # a published table cannot be restricted to a scope
+        else:
+            groups = ["ensemble", "hors_communes_lt_3500"]
+        questions = [
+            q
+            for q in self.codebook.of_type("single", "multiple", "matrix", "ranking")
+            if q.previous is not None and (q.chapter == self.name or self.name == "contexte")
+        ]
+        if not questions:
+            return None
+        current = pd.concat(
+            [
+                estimate_question(
+                    self.data,
+                    q,
+                    edition=self.edition,
+                    groups=COMPARISON_GROUPS,
+                    min_base=self.min_base,
+                    weighted_groups=("ensemble", "hors_communes_lt_3500"),
+                    codebook=self.codebook,
+                )
+                for q in questions
+            ],
+            ignore_index=True,
+        )
+        return compare_editions(
+            current, previous, self.codebook, groups=groups, min_base=self.min_base
+        )
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic"))
+
+    @property
+    def n(self) -> int:
+        return int(len(self.data))
+
+    def question(self, qid: str):
+        try:
+            return self.codebook[qid]
+        except KeyError as exc:
+            raise ReportError(str(exc)) from None
+
+    def rows(self, qid: str, group: str = "ensemble"):
+        est = self.estimates
+        sub = est[(est["question_id"] == qid) & (est["stratum"] == group)]
+        if sub.empty:
+            raise ReportError(f"no estimates for question {qid!r} and group {group!r}")
+        return sub
+
+    # -- figures for prose ------------------------------------------------------------------------
+    def value(
+        self, qid: str, option: str | list[str], item: str = "", group: str = "ensemble"
+    ) -> dict:
+        """Figures of one option (or the sum of several) in one group, for a sentence."""
+        sub = self.rows(qid, group)
+        if item:
+            sub = sub[sub["item"] == item]
+        options = [option] if isinstance(option, str) else list(option)
+        sel = sub[sub["option"].isin(options)]
+        if len(sel) != len(options):
+            known = sorted(set(sub["option"]))
+            missing = [o for o in options if o not in set(sel["option"])]
+            raise ReportError(
+                f"question {qid!r}: option(s) {missing} unknown; expected some of {known}"
+            )
+        base = int(sel["base_n"].iloc[0])
+        count = int(sel["count"].sum())
+        pct = float(sel["pct"].sum())
+        w = sel["weighted_pct"]
+        wpct = float(w.sum()) if w.notna().all() and len(w) else None
+        ci = None
+        if len(sel) == 1 and wpct is not None and sel["ci_low"].notna().all():
+            ci = (float(sel["ci_low"].iloc[0]), float(sel["ci_high"].iloc[0]))
+        return {
+            "pct": pct,
+            "wpct": wpct,
+            "n": base,
+            "count": count,
+            "ci": ci,
+            "suppressed": bool(sel["suppressed"].any()),
+            "group": group,
+        }
+
+    def sentence(
+        self,
+        template: str,
+        qid: str,
+        option: str | list[str],
+        item: str = "",
+        group: str = "ensemble",
+    ) -> None:
+        """Display a sentence whose figures come from the estimates.
+
+        Placeholders: ``{pct}`` (unweighted share), ``{wpct}`` (weighted share), ``{ci}``
+        (its 95 % interval), ``{n}`` / ``{base}`` (the base, "n = 191"), ``{count}``,
+        ``{group}`` (the group's label). A suppressed figure is written "n.s.".
+        """
+        v = self.value(qid, option, item, group)
+        display_markdown(self.format(template, v))
+
+    def format(self, template: str, v: dict) -> str:
+        ns = v["suppressed"]
+        fields = {
+            "pct": fmt.SUPPRESSED if ns else fmt.pct(v["pct"]),
+            "wpct": fmt.SUPPRESSED if ns or v["wpct"] is None else fmt.pct(v["wpct"]),
+            "ci": fmt.ci(*v["ci"]) if v["ci"] else "",
+            "n": fmt.num(v["n"]),
+            "base": fmt.base(v["n"]),
+            "count": fmt.num(v["count"]),
+            "group": lower_label(LABELS.get(v["group"], v["group"])),
+        }
+        return fmt.typo(template.format(**fields))
+
+    # -- figures and tables ----------------------------------------------------------------------
+    def _show_figure(self, fig, cap: str, alt: str) -> None:
+        from IPython.display import display
+
+        from analysis.report import charts
+
+        png = charts.to_bytes(fig, "png")
+        display(
+            {"image/png": base64.b64encode(png).decode(), "text/plain": alt},
+            raw=True,
+            metadata={META_KEY: {"fig-cap": cap, "fig-alt": alt}},
+        )
+        self._figures += 1
+
+    def figure(
+        self,
+        qid: str,
+        group: str = "ensemble",
+        weighted: bool | None = None,
+        title: str | None = None,
+    ) -> None:
+        """The question's chart for one group (weighted for the whole sample by default)."""
+        from analysis.report import charts
+
+        q = self.question(qid)
+        w = (group == "ensemble") if weighted is None else weighted
+        est = self.estimates
+        if q.type in ("single", "multiple"):
+            fig = charts.bar_options(est, qid, group=group, weighted=w, kind=q.type)
+        elif q.type == "matrix":
+            fig = charts.stacked_matrix(est, qid, group=group, weighted=w)
+        elif q.type == "ranking":
+            fig = charts.ranking(est, qid, group=group, weighted=w)
+        else:
+            raise ReportError(f"question {qid!r} ({q.type}) has no chart")
+        self._show_figure(fig, charts.caption(fig, title), charts.alt_text(fig))
+
+    def by_stratum(
+        self, qid: str, option: str, item: str | None = None, title: str | None = None
+    ) -> None:
+        from analysis.report import charts
+
+        groups = [g for g in self.groups if g not in ("commune",)]
+        fig = charts.by_stratum(
+            self.estimates, qid, option, item, groups=groups, weighted_total=True
+        )
+        self._show_figure(fig, charts.caption(fig, title), charts.alt_text(fig))
+
+    def table(
+        self, qid: str, option: str | None = None, item: str | None = None, title: str | None = None
+    ) -> None:
+        """Breakdown by stratum as a Markdown table with its bases.
+
+        Matrices and rankings show one answer per row item (default: the matrix's first level,
+        the share ranked first), so that the table fits a page.
+        """
+        from analysis.report import tables
+
+        q = self.question(qid)
+        if option is None and q.type == "matrix":
+            option = q.options[0]
+        elif option is None and q.type == "ranking":
+            option = "rang 1"
+        groups = [g for g in self.groups if g not in TABLE_SKIPPED_GROUPS]
+        md = tables.stratum_table(self.estimates, qid, option, groups=groups, item=item)
+        label = f"tbl-{qid.replace('_', '-')}" + (f"-{_slug(item)}" if item else "")
+        if title is None and option is not None:
+            title = f"{fmt.cap(_squash(q.text))} — part « {option} »"
+        tables.show_table(md, tables.table_caption(self.estimates, qid, title), label)
+
+    def evolution(
+        self, qid: str, group: str = "hors_communes_lt_3500", title: str | None = None, **kw: Any
+    ) -> None:
+        """Comparison with the previous edition, or a sentence saying why there is none."""
+        from analysis.report import charts
+
+        q = self.question(qid)
+        cmp = self.comparison
+        if cmp is None or q.previous is None or cmp[cmp["question_id"] == qid].empty:
+            why = (
+                "la question n'était pas posée lors de l'édition précédente"
+                if q.previous is None
+                else "aucune édition précédente n'est disponible pour ce périmètre"
+            )
+            display_markdown(f"*Pas de comparaison possible : {why}.*")
+            return
+        if group not in set(cmp["stratum"]):
+            group = "ensemble"
+        if q.type == "matrix" and "option" not in kw:
+            # one level per row keeps the chart readable: the first one both editions share
+            present = set(cmp[(cmp["question_id"] == qid) & (cmp["stratum"] == group)]["option"])
+            kw["option"] = next((o for o in q.options if o in present), None)
+        fig = charts.comparison(cmp, qid, group=group, current_edition=self.edition, **kw)
+        self._show_figure(fig, charts.caption(fig, title), charts.alt_text(fig))
+
+    # -- chapter furniture ----------------------------------------------------------------------
+    def header(self) -> None:
+        """The chapter's opening notice: synthetic data, scope and base."""
+        parts = []
+        if self.synthetic:
+            parts.append(
+                "::: {.callout-warning}\n**Données synthétiques** : ce chapitre est calculé sur "
+                "des réponses simulées ; ses chiffres ne décrivent pas les collectivités.\n:::"
+            )
+        scope = (
+            "l'ensemble des structures répondantes"
+            if list(self.scope) == list(STRATA)
+            else "les " + fmt.join_fr([lower_label(LABELS[s]) for s in self.scope])
+        )
+        parts.append(
+            f"Périmètre : {scope} de l'édition {self.edition} ({fmt.base(self.n)} "
+            "après nettoyage). Sauf mention contraire, les pourcentages sont donnés avec leur "
+            "base ; « pondéré » signale un pourcentage redressé (voir la notice technique)."
+        )
+        display_markdown("\n\n".join(parts))
+
+    def footer(self) -> None:
+        src = self.meta.get("source_name", "")
+        text = f"Source : {SOURCE}, édition {self.edition} (`{src}`)."
+        if self.synthetic:
+            text = (
+                "**Données synthétiques — chiffres fictifs, à des fins de démonstration.** " + text
+            )
+        display_markdown("---\n\n" + text)
+
+
+def _squash(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _slug(text: str) -> str:
+    import re
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:30]
+
+
+def chapter(
+    name: str,
+    *,
+    edition: int,
+    data_path: str,
+    previous_edition: int | None = None,
+    previous_path: str | None = None,
+    scope: Any = ("all",),
+    min_base: int = 5,
+) -> Chapter:
+    """Open a chapter: the processed dataset, the codebook and every estimate, once."""
+    return Chapter(
+        name=name,
+        edition=int(edition),
+        data_path=str(data_path),
+        previous_edition=previous_edition,
+        previous_path=previous_path,
+        scope=scope_strata(scope),
+        min_base=int(min_base),
+    )

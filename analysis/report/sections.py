@@ -1,0 +1,438 @@
+"""The introduction's and the notice technique's sections: composition of the sample, key
+figures, cleaning, frame, weights and precision — generated from the data and the parameters.
+
+:class:`ChapterSections` is mixed into :class:`analysis.report.chapters.Chapter`; its methods
+read the chapter's data, codebook, estimates and metadata through the chapter's attributes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.report import french as fmt
+from analysis.report.tables import show_table
+from analysis.survey.strata import LABELS, STRATA
+
+SOURCE = "Baromètre de la data dans les territoires"
+
+
+def display_markdown(text: str) -> None:
+    from IPython.display import display
+
+    display({"text/markdown": text, "text/plain": text}, raw=True)
+
+
+def lower_label(label: str) -> str:
+    """Lower-case a label's first word unless it is an acronym ("EPCI", "OPSN")."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() else label[:1].lower() + label[1:]
+
+
+class ChapterSections:
+    """The introduction's and the notice technique's tables, figures and texts."""
+
+    def key_figures(self) -> None:
+        rows = []
+        for r in key_figures_rows(self):
+            ns = r["suppressed"]
+            rows.append(
+                [
+                    fmt.cap(r["label"]),
+                    fmt.SUPPRESSED if ns else fmt.pct(r["pct"]),
+                    fmt.SUPPRESSED if ns or r["wpct"] is None else fmt.pct(r["wpct"]),
+                    fmt.num(r["n"]),
+                ]
+            )
+        md = _markdown_table(
+            ["Part des structures qui…", "Non pondéré", "Pondéré", "Base (n)"], rows, "lrrr"
+        )
+        show_table(md, f"Chiffres clés de l'édition {self.edition}", "tbl-chiffres-cles")
+
+    def composition(self) -> None:
+        """Respondents per stratum against the national frame (and the previous edition)."""
+        from analysis.survey.reference import load_frame
+
+        frame = load_frame(self.edition)
+        counts = self.data["stratum"].value_counts()
+        n = max(len(self.data), 1)
+        in_scope = {s: frame.counts[s] for s in self.scope if frame.counts.get(s)}
+        frame_total = sum(in_scope.values()) or 1
+        prev = self.previous_composition()
+        header = [
+            "Strate",
+            "Répondants",
+            "Part de l'échantillon",
+            "Collectivités (France)",
+            "Part de la population",
+        ]
+        if prev is not None:
+            header.insert(2, f"Répondants {self.previous_edition}")
+        rows = []
+        for s in self.scope:
+            c = int(counts.get(s, 0))
+            f = in_scope.get(s)
+            row = [
+                LABELS[s],
+                fmt.num(c),
+                fmt.pct(100 * c / n),
+                fmt.num(f) if f else "–",
+                fmt.pct(100 * f / frame_total) if f else "–",
+            ]
+            if prev is not None:
+                row.insert(2, prev.get(s, "–"))
+            rows.append(row)
+        total = [
+            f"**{LABELS['ensemble']}**",
+            f"**{fmt.num(len(self.data))}**",
+            fmt.pct(100),
+            fmt.num(sum(in_scope.values())),
+            fmt.pct(100),
+        ]
+        if prev is not None:
+            total.insert(2, prev.get("ensemble", "–") if list(self.scope) == list(STRATA) else "–")
+        rows.append(total)
+        md = _markdown_table(header, rows, "l" + "r" * (len(header) - 1))
+        show_table(
+            md,
+            f"Répondants par strate et population nationale des collectivités (édition {self.edition})",
+            "tbl-composition",
+        )
+
+    def previous_composition(self) -> dict[str, str] | None:
+        if not self.previous_path:
+            return None
+        path = Path(self.previous_path)
+        if path.suffix == ".parquet":
+            from analysis.survey.processed import load
+
+            prev = load(path)
+            vc = prev["stratum"].value_counts()
+            out = {s: fmt.num(int(vc.get(s, 0))) for s in STRATA}
+            out["ensemble"] = fmt.num(len(prev))
+            return out
+        from analysis.stats.published import read_aggregates
+
+        agg = read_aggregates(path)
+        sizes = agg.groupby("stratum")["base_n"].max()
+        out = {s: fmt.num(int(sizes[s])) for s in STRATA if s in sizes}
+        if "epci_metropole" in sizes:
+            out["epci"] = f"{fmt.num(int(sizes['epci_metropole']))} (avec métropoles)"
+            out["metropole"] = "(avec EPCI)"
+        if "ensemble" in sizes:
+            out["ensemble"] = fmt.num(int(sizes["ensemble"]))
+        return out
+
+    def cleaning(self) -> None:
+        c = self.meta.get("counts", {})
+        dropped = c.get("dropped", {})
+        labels = {
+            "incomplete": "Réponses incomplètes (question « numérique responsable » non atteinte)",
+            "duplicate_structure": "Doublons : autre réponse de la même structure (la plus complète est gardée)",
+        }
+        rows = [["Réponses exportées", fmt.num(c.get("rows_in", 0))]]
+        rows += [[labels.get(k, k), "− " + fmt.num(v)] for k, v in sorted(dropped.items())]
+        rows.append(["**Réponses analysées**", f"**{fmt.num(c.get('kept', 0))}**"])
+        show_table(
+            _markdown_table(["Étape", "Réponses"], rows, "lr"),
+            "Du fichier exporté aux réponses analysées",
+            "tbl-nettoyage",
+        )
+
+    def weights_table(self) -> None:
+        from analysis.stats.weights import diagnostics
+        from analysis.survey.reference import load_frame
+
+        frame = load_frame(self.edition)
+        full = self.data  # the respondents in scope
+        rows = []
+        diag = {
+            m: diagnostics(full, f"weight_{m}").set_index("stratum")
+            for m in ("observatoire", "frame")
+        }
+        for s in self.scope:
+            if s not in diag["observatoire"].index or not diag["observatoire"].loc[s, "n"]:
+                continue
+            d0, d1 = diag["observatoire"].loc[s], diag["frame"].loc[s]
+            rows.append(
+                [
+                    LABELS[s],
+                    fmt.num(int(d0["n"])),
+                    fmt.num(frame.counts.get(s, 0)) if frame.counts.get(s) else "–",
+                    fmt.dec(d0["weight"], 3),
+                    fmt.dec(d1["weight"], 2),
+                ]
+            )
+        show_table(
+            _markdown_table(
+                [
+                    "Strate",
+                    "Répondants",
+                    "Collectivités",
+                    "Poids « observatoire »",
+                    "Poids « population »",
+                ],
+                rows,
+                "lrrrr",
+            ),
+            "Poids par strate selon la méthode de redressement",
+            "tbl-poids",
+        )
+        rows = []
+        for m, label in (
+            ("observatoire", "Observatoire (série publiée)"),
+            ("frame", "Population complète"),
+        ):
+            e = diag[m].loc["ensemble"]
+            rows.append(
+                [
+                    label,
+                    fmt.num(int(e["n_weighted"])),
+                    fmt.dec(e["deff"], 2),
+                    fmt.dec(e["n_eff"], 1),
+                    f"{fmt.dec(e['weight_min'], 3)} – {fmt.dec(e['weight_max'], 2)}",
+                ]
+            )
+        show_table(
+            _markdown_table(
+                [
+                    "Méthode",
+                    "Répondants pondérés",
+                    "Effet de plan (Kish)",
+                    "Taille effective",
+                    "Poids min – max",
+                ],
+                rows,
+                "lrrrr",
+            ),
+            "Diagnostic des pondérations",
+            "tbl-diagnostic-poids",
+        )
+
+    def frame_text(self) -> str:
+        from analysis.survey.reference import load_frame
+
+        frame = load_frame(self.edition)
+        if frame.reference:
+            source = f"dénombrement du référentiel {frame.reference}"
+        elif frame.source.startswith("published"):
+            source = f"effectifs retenus par l'édition {frame.edition} publiée"
+        else:
+            source = frame.source
+        in_scope = sum(frame.counts.get(s, 0) for s in self.scope)
+        text = f"La population de référence compte {fmt.num(frame.total)} collectivités ({source})"
+        if in_scope != frame.total:
+            text += f", dont {fmt.num(in_scope)} dans le périmètre de ce rapport"
+        return text + "."
+
+    def composition_figure(self) -> None:
+        from analysis.report import charts
+
+        counts = self.data["stratum"].value_counts()
+        strata = [s for s in self.scope]
+        fig = charts.counts_bar(
+            [LABELS[s] for s in strata],
+            [int(counts.get(s, 0)) for s in strata],
+            title="Répondants par strate",
+            edition=self.edition,
+            what="répondants",
+        )
+        cap = fmt.typo(
+            f"Répondants analysés par strate, édition {self.edition} ; "
+            f"source : {SOURCE} ; base : {fmt.num(self.n)} répondants."
+        )
+        self._show_figure(fig, cap, charts.alt_text(fig))
+
+    def method_questionnaire(self) -> None:
+        from analysis.survey.codebook import TABULATED
+
+        cb = self.codebook
+        tab = cb.of_type(*TABULATED)
+        filtered = [q for q in tab if q.asked_if is not None]
+        by_type = {t: len(cb.of_type(t)) for t in ("single", "multiple", "matrix", "ranking")}
+        display_markdown(
+            f"Le codebook de l'édition {self.edition} (version {cb.version}) décrit "
+            f"{fmt.num(len(cb.questions))} questions, dont {fmt.num(len(tab))} sont tabulées : "
+            f"{by_type['single']} à choix unique, {by_type['multiple']} à choix multiples, "
+            f"{by_type['matrix']} matrices et {by_type['ranking']} classement(s). "
+            f"{fmt.num(len(filtered))} d'entre elles ne sont posées qu'à une partie des répondants ; "
+            "les réponses libres ne sont pas tabulées et ne sont citées que délibérément."
+        )
+
+    def method_frame(self) -> None:
+        display_markdown(self.frame_text())
+        self.composition()
+
+    def method_weights(self) -> None:
+        from analysis.survey.reference import load_frame
+
+        frame = load_frame(self.edition)
+        small = frame.counts.get("commune_lt_3500", 0)
+        display_markdown(
+            "- **Pondération « observatoire »** (par défaut, celle des éditions publiées) : "
+            "post-stratification sur les strates des communes de 3 500 habitants et plus, des EPCI, "
+            "des métropoles, des départements et des régions. Les communes de moins de 3 500 "
+            f"habitants ({fmt.num(small)} en France) et les structures « autres » n'ont pas de part "
+            "dans cette population : leur poids est nul. **Le « pourcentage pondéré » décrit donc les "
+            "collectivités autres que les petites communes**, pas l'ensemble des collectivités.\n"
+            "- **Pondération « population complète »** : la même post-stratification sur toutes les "
+            "strates, petites communes comprises (« autre » exclu). Les petites communes, très "
+            "nombreuses et peu représentées, y reçoivent un poids très élevé : l'effet de plan le "
+            "montre. Elle décrit une autre population et n'est pas publiée par défaut.\n"
+            "- **Choix multiples** : les éditions publiées rapportaient une part de *mentions* "
+            "(les options sommaient à 100 %). Ce rapport donne la part des *répondants* qui ont coché "
+            "chaque option : ces parts ne s'additionnent pas, et chacune se lit seule.\n"
+            "- L'effet de plan de Kish mesure la perte de précision due à la pondération ; la taille "
+            "effective est le nombre de répondants d'un échantillon aléatoire simple de même précision."
+        )
+
+    def method_precision(self) -> None:
+        display_markdown(
+            "- **Base** : chaque pourcentage est calculé sur les répondants de la strate à qui la "
+            "question a été posée, non-réponses comprises (« sans réponse » est une modalité à part "
+            "entière), comme dans les tableaux publiés.\n"
+            "- **Intervalle de confiance à 95 %** du pourcentage pondéré : intervalle de Wilson calculé "
+            "sur la taille effective de Kish (adaptation de Korn et Graubard), qui reste dans [0 ; 100] "
+            "et convient aux petits échantillons pondérés.\n"
+            f"- **Secret statistique** : un pourcentage dont la base est inférieure à {self.min_base} "
+            "répondants n'est pas publié (« n.s. ») ; il reste signalé dans les données ouvertes.\n"
+            "- **Comparaisons entre éditions** : écart en points entre les deux pourcentages, test de "
+            "comparaison de deux proportions au seuil de 5 % (★ : écart significatif). La base de "
+            "comparaison usuelle est l'ensemble hors communes de moins de 3 500 habitants. Quand "
+            "l'édition précédente n'est disponible que sous forme de tableaux publiés, les EPCI et les "
+            "métropoles y sont regroupés."
+        )
+
+    def weights_figure(self) -> None:
+        """Share of each stratum in the weighted total (default weights)."""
+        from analysis.report import charts
+
+        full = self.data  # the respondents in scope
+        w = full.groupby("stratum", observed=False)["weight"].sum()
+        total = float(w.sum()) or 1.0
+        strata = [s for s in self.scope if s in w.index]
+        fig = charts.counts_bar(
+            [LABELS[s] for s in strata],
+            [100 * float(w[s]) / total for s in strata],
+            title="Part de chaque strate dans le total pondéré",
+            edition=self.edition,
+            what="répondants",
+            value_fmt=fmt.pct,
+            base=len(full),
+        )
+        cap = fmt.typo(
+            "Part de chaque strate dans le total pondéré (pondération « observatoire »), "
+            f"édition {self.edition} ; base : {fmt.num(len(full))} répondants."
+        )
+        self._show_figure(fig, cap, charts.alt_text(fig))
+
+    def composition_comment(self) -> None:
+        """How the sample departs from the population, from the figures (scope-aware)."""
+        from analysis.survey.reference import load_frame
+
+        frame = load_frame(self.edition)
+        counts = self.data["stratum"].value_counts()
+        in_scope = {s: frame.counts[s] for s in self.scope if frame.counts.get(s)}
+        total_f, n = sum(in_scope.values()), max(len(self.data), 1)
+        if not in_scope or total_f == 0:
+            return
+        ratio = {s: (counts.get(s, 0) / n) / (f / total_f) for s, f in in_scope.items()}
+        under = [s for s, r in ratio.items() if r < 0.5]
+        over = [s for s, r in ratio.items() if r > 2]
+        parts = []
+        if under:
+            parts.append(
+                "Strates sous-représentées parmi les répondants au regard de leur nombre en France : "
+                + fmt.join_fr([lower_label(LABELS[s]) for s in under])
+                + "."
+            )
+        if over:
+            parts.append(
+                "Strates sur-représentées (bien plus de répondants que leur poids dans la "
+                "population) : " + fmt.join_fr([lower_label(LABELS[s]) for s in over]) + "."
+            )
+        text = (
+            " ".join(parts) + " "
+            if parts
+            else "La répartition des répondants est proche de celle de la population. "
+        )
+        display_markdown(
+            fmt.typo(
+                text
+                + "C'est pourquoi chaque pourcentage est donné avec sa base, et qu'un pourcentage "
+                "« pondéré » est aussi proposé (voir la notice technique)."
+            )
+        )
+
+
+# -- introduction ---------------------------------------------------------------------------------
+#: Headline figures of the introduction: (question, option(s), item, French label).
+KEY_FIGURES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    (
+        "acculturation",
+        ("Le niveau est insuffisant : le sujet n’est identifié que par quelques experts",),
+        "",
+        "jugent insuffisant le niveau d’acculturation aux données",
+    ),
+    ("gouvernance_regles", ("Oui",), "", "ont défini des règles de gouvernance de la donnée"),
+    ("charte_ethique", ("Oui",), "", "ont adopté une charte éthique de la donnée"),
+    (
+        "rgpd_conformite",
+        ("Oui, tout à fait",),
+        "",
+        "se disent tout à fait en conformité avec le RGPD",
+    ),
+    (
+        "opendata_obligations",
+        ("Oui",),
+        "",
+        "jugent leurs services bien informés des obligations d’open data",
+    ),
+    (
+        "hebergement",
+        ("Sur des serveurs internes",),
+        "",
+        "hébergent leurs données surtout sur des serveurs internes",
+    ),
+    ("ia_projets", ("Oui",), "", "ont déjà mené des projets d’intelligence artificielle"),
+    ("cyber_attaque_subie", ("Oui",), "", "ont déjà subi une cyberattaque importante"),
+    (
+        "numerique_responsable",
+        ("Oui, et la stratégie a déjà été adoptée",),
+        "",
+        "ont adopté une stratégie numérique responsable",
+    ),
+    (
+        "environnement_outil",
+        ("Oui tout à fait : c’est un outil prioritaire",),
+        "",
+        "voient la donnée comme un outil prioritaire pour l’environnement",
+    ),
+)
+
+
+def _markdown_table(header: list[str], rows: list[list[str]], align: str) -> str:
+    """A pipe table; the first column gets three times the width of the others."""
+    dashes = ["-" * (36 if i == 0 else 12) for i in range(len(align))]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|"
+        + "|".join(f":{d}" if a == "l" else f"{d}:" for a, d in zip(align, dashes, strict=True))
+        + "|",
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def key_figures_rows(ch: ChapterSections) -> list[dict]:
+    """The introduction's headline figures (also used by the tests against the export)."""
+    out = []
+    for qid, options, item, label in KEY_FIGURES:
+        if qid not in ch.codebook:
+            continue
+        q = ch.codebook[qid]
+        opts = [o for o in options if o in q.options]
+        if not opts:
+            continue
+        v = ch.value(qid, opts, item)
+        out.append({"question_id": qid, "option": opts, "label": label, **v})
+    return out
