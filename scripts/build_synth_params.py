@@ -45,10 +45,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.survey import codebook as cbmod  # noqa: E402
 from analysis.build.files import atomic_write  # noqa: E402
 from analysis.stats.estimates import SANS_REPONSE  # noqa: E402
 from analysis.stats.published import read_aggregates  # noqa: E402
+from analysis.survey import codebook as cbmod  # noqa: E402
 from analysis.survey.codebook import Codebook, Question, normalise_heading  # noqa: E402
 from analysis.survey.strata import STRATA, stratum_of  # noqa: E402
 from analysis.survey.synth import (  # noqa: E402

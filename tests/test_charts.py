@@ -157,9 +157,7 @@ def _ylabels(fig):
 
 
 def test_module_import_is_light():
-    code = (
-        "import sys, analysis.report.charts; print('matplotlib' in sys.modules, 'seaborn' in sys.modules)"
-    )
+    code = "import sys, analysis.report.charts; print('matplotlib' in sys.modules, 'seaborn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
