@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: report test lint bench clean notebooks env data
+.PHONY: report test lint bench clean notebooks env data browser-deps
 
 env: $(STAMP)
 
@@ -31,8 +31,30 @@ report: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/barometre build --execute-only
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q
+
+# What the browser tests (tests/test_browser.py) need beside the Python environment: Debian's
+# chromium (driven by Playwright for Python, never Playwright's own browser download) and
+# axe-core from npm (tests/browser/package-lock.json, into the git-ignored node_modules/).
+# As root with apt, missing packages are installed; elsewhere the tests skip with the reason.
+BROWSER := tests/browser
+APT_GET := apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0 -qq
+browser-deps: $(BROWSER)/node_modules/.installed
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian chromium for the browser tests…"; \
+	    $(APT_GET) update && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y chromium >/dev/null; \
+	  else echo "chromium missing and not root: the browser tests will skip"; fi; }
+
+$(BROWSER)/node_modules/.installed: $(BROWSER)/package.json $(BROWSER)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    $(APT_GET) update && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y npm >/dev/null; \
+	  fi; }
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(BROWSER) && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm missing and not root: the accessibility tests will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
