@@ -20,10 +20,12 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,7 @@ def _run_one(job: Job, root: str, postprocess: Postprocess | None = None) -> tup
     t0 = time.perf_counter()
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    sockets = Path(tempfile.mkdtemp(prefix="barometre-kernel-"))
     try:
         pm.execute_notebook(
             str(job.source),
@@ -179,6 +182,7 @@ def _run_one(job: Job, root: str, postprocess: Postprocess | None = None) -> tup
             start_timeout=START_TIMEOUT,
             execution_timeout=CELL_TIMEOUT,
             cwd=str(rootp),
+            kernel_manager_class=_ipc_kernel_manager(sockets),
         )
     except PapermillExecutionError as exc:
         kept = _keep_failed(rootp, job, tmp)
@@ -189,6 +193,7 @@ def _run_one(job: Job, root: str, postprocess: Postprocess | None = None) -> tup
         kept = _keep_failed(rootp, job, tmp)
         raise ChapterError(job.name, None, type(exc).__name__, str(exc), kept) from None
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         if env_backend is None:
             os.environ.pop("MPLBACKEND", None)
         else:
@@ -197,6 +202,20 @@ def _run_one(job: Job, root: str, postprocess: Postprocess | None = None) -> tup
     job.output.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, job.output)
     return job.name, time.perf_counter() - t0
+
+
+def _ipc_kernel_manager(sockets: Path):
+    """A kernel manager whose kernel talks over local IPC sockets (in ``sockets``), not TCP:
+    no port is opened, and the kernel has no reason to warn about unencrypted TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(sockets / "kernel"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
 
 
 def _keep_failed(root: Path, job: Job, tmp: Path) -> Path | None:
@@ -265,12 +284,19 @@ def run(
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_worker_init)
     try:
-        futures = {pool.submit(_run_one, j, str(root), postprocess): j for j in todo}
-        for j in todo:
-            say(f"  ▶ {j.name}")
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+        # at most n_jobs chapters in flight, so that each starts when it is submitted: its
+        # "▶" line is printed when it starts, its "✓" line when it ends
+        queue = list(todo)
+        futures: dict = {}
+        pending: set = set()
+        while queue or pending:
+            while queue and len(pending) < n_jobs:
+                j = queue.pop(0)
+                fut = pool.submit(_run_one, j, str(root), postprocess)
+                futures[fut] = j
+                pending.add(fut)
+                say(f"  ▶ {j.name}")
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 job = futures[fut]
                 exc = fut.exception()

@@ -13,6 +13,7 @@ Each stage is skipped when its inputs are unchanged:
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -118,8 +119,57 @@ def report_notice(params: dict, root: Path) -> tuple[str, str]:
     return (SYNTHETIC_NOTICE, SYNTHETIC_NOTICE_SHORT) if synthetic else ("", "")
 
 
-def write_cover(root: Path, params: dict, notice: str) -> None:
-    """``executed/_cover.md``: included by ``index.qmd`` (both renderers)."""
+def edition_facts(edition: int) -> dict:
+    """The edition's facts (``data/codebook/<edition>.edition.yaml``) as renderer variables."""
+    from analysis.survey.edition import EditionError, load_edition
+
+    try:
+        ed = load_edition(edition)
+    except EditionError:
+        return {}
+    return {
+        "edition": ed.edition,
+        "ordinal": ed.ordinal,
+        "year": ed.year,
+        "publisher": ed.publisher,
+        "partners": list(ed.partners),
+        "licence": ed.licence,
+        "licence-url": ed.licence_url,
+        "report-url": ed.report_url,
+        "open-data": ed.open_data,
+        "fieldwork": ed.fieldwork,
+        "questions": ed.questions,
+    }
+
+
+KEY_FIGURES_LABEL = "tbl-chiffres-cles"
+
+
+def _notebook_markdown(path: Path) -> tuple[str, list[str]]:
+    """An executed chapter's title (first ``#`` heading) and its Markdown outputs."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path.stem, []
+    title, outputs = path.stem, []
+    for cell in nb.get("cells", []):
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
+        if cell.get("cell_type") == "markdown" and title == path.stem:
+            m = re.search(r"^#\s+(.+?)\s*(\{[^}]*\})?\s*$", src, re.M)
+            if m:
+                title = m.group(1)
+        for out in cell.get("outputs", []):
+            md = out.get("data", {}).get("text/markdown")
+            if md:
+                outputs.append("".join(md) if isinstance(md, list) else md)
+    return title, outputs
+
+
+def write_cover(root: Path, params: dict, notice: str, book: Book | None = None) -> None:
+    """``executed/_cover.md``, included by ``index.qmd`` (both renderers): the notice, what the
+    edition is, and — on the site only — the key figures and links to the chapters, the PDF and
+    the open data."""
     lines = []
     if notice:
         lines += ["::: {.callout-warning}", f"**{notice}**", ":::", ""]
@@ -128,10 +178,12 @@ def write_cover(root: Path, params: dict, notice: str) -> None:
         info = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         info = {}
+    facts = edition_facts(params["edition"])
     source = info.get("source_name") or Path(params["data_path"]).name
     kept = info.get("counts", {}).get("kept")
     lines.append(
         f"Édition {params['edition']}"
+        + (f" ({facts['ordinal']} du baromètre)" if facts.get("ordinal") else "")
         + (
             f", comparée à l'édition {params['previous_edition']}"
             if params.get("previous_path")
@@ -141,7 +193,44 @@ def write_cover(root: Path, params: dict, notice: str) -> None:
         + (f" ({kept} répondants après nettoyage)" if kept else "")
         + "."
     )
+    if book is not None:
+        lines += ["", *_home_links(root, book, facts)]
     atomic_write(root / EXECUTED / "_cover.md", "\n".join(lines) + "\n")
+
+
+def _home_links(root: Path, book: Book, facts: dict) -> list[str]:
+    """The site's home page: key findings, chapters, downloads (HTML only)."""
+    out = ['::: {.content-visible when-format="html"}']
+    chapters = []
+    key_table = None
+    for k, ch in enumerate(book.notebook_chapters, start=1):
+        title, outputs = _notebook_markdown(root / ch.path)
+        chapters.append(f"- [{k}\u00a0{title}]({ch.path})")
+        for md in outputs:
+            if key_table is None and f"{{#{KEY_FIGURES_LABEL}}}" in md:
+                key_table = md
+                key_chapter = ch.path
+    if key_table is not None:
+        table = re.sub(r"^:\s.*\{#tbl-[^}]*\}\s*$", "", key_table, flags=re.M).strip()
+        out += [
+            "",
+            "## Chiffres clés",
+            "",
+            table,
+            "",
+            f"Chaque chiffre est détaillé, avec sa base et sa méthode, dans [l'introduction]"
+            f"({key_chapter}) et le chapitre qui le concerne.",
+        ]
+    out += ["", "## Chapitres", "", "::: {.chapters}", *chapters, ":::", "", "## Télécharger", ""]
+    out.append(f"- [Le rapport complet en PDF]({book.pdf_name})")
+    if facts.get("open-data"):
+        out.append(
+            f"- [Les données ouvertes : chaque chiffre publié, en CSV]({facts['open-data']})"
+        )
+    if facts.get("report-url"):
+        out.append(f"- [Le rapport publié de l'édition {facts['edition']}]({facts['report-url']})")
+    out += ["", ":::"]
+    return out
 
 
 def render_key(book: Book) -> str:
@@ -152,6 +241,7 @@ def render_key(book: Book) -> str:
     files += [p for p in (root / EXECUTED).glob("_*.md")]
     files += [Path(rnd.__file__)]
     files += [p for p in rnd.TEMPLATES.glob("*")]
+    files += sorted((root / "data" / "codebook").glob("*.edition.yaml"))  # cover, back page
     return sha256_tree([f for f in files if f.exists()], root)
 
 
@@ -185,7 +275,8 @@ def render(
     if which == "quarto":
         rnd.render_quarto(book)
     else:
-        rnd.render_embedded(book, notice=notice[0], notice_short=notice[1])
+        facts = edition_facts(cfg.edition)
+        rnd.render_embedded(book, notice=notice[0], notice_short=notice[1], facts=facts)
     atomic_write(stamp, json.dumps({"key": key}) + "\n")
     say(
         f"  ✓ {out.name}/index.html and {out.name}/{book.pdf_name} ({time.perf_counter() - t0:.1f} s)"
@@ -199,7 +290,6 @@ def build(cfg: BuildConfig, say: Callable[[str], None] | None = None) -> BuildRe
     book = load_book(cfg.root)
     params, prepared = prepare_inputs(cfg, say)
     notice = report_notice(params, cfg.root)
-    write_cover(cfg.root, params, notice[0])
     jobs = execute.jobs_for([c.stem for c in book.notebook_chapters], params, cfg.root)
     outcomes = execute.run(
         jobs,
@@ -209,5 +299,6 @@ def build(cfg: BuildConfig, say: Callable[[str], None] | None = None) -> BuildRe
         progress=say,
         postprocess=captions.apply_to_notebook,
     )
+    write_cover(cfg.root, params, notice[0], book)  # the home page quotes executed chapters
     rendered = None if cfg.execute_only else render(book, cfg, notice, say)
     return BuildResult(prepared, outcomes, rendered, time.perf_counter() - t0)

@@ -159,7 +159,7 @@ def read_qmd(path: Path, root: Path) -> Page:
     text = INCLUDE.sub(include, text)
     title = str(meta.get("title") or "")
     if title and not re.search(r"^#\s", text, re.M):
-        text = f"# {title}\n\n{text.lstrip()}"
+        text = f"# {title} {{.unnumbered}}\n\n{text.lstrip()}"
     page = Page(stem=path.stem, title=title, blocks=[text])
     page.title = page.title or _first_heading(page.blocks) or path.stem
     return page
@@ -194,13 +194,26 @@ def number_targets(pages: list[Page]) -> dict[str, tuple[str, str]]:
     return targets
 
 
+CONTENT_VISIBLE = re.compile(
+    r"^:::+\s*\{\.content-visible\s+when-format=\"(\w+)\"\}\s*\n(.*?)^:::+\s*$", re.M | re.S
+)
+EXECUTED_LINK = re.compile(r"\]\((?:\./)?executed/([\w-]+)\.ipynb(#[^)]*)?\)")
+
+
+def for_format(text: str, target: str) -> str:
+    """Quarto's ``.content-visible when-format="…"`` divs: kept (unwrapped) for their format only;
+    links to executed chapters (``executed/X.ipynb``, as Quarto resolves them) become pages."""
+    text = CONTENT_VISIBLE.sub(lambda m: m.group(2) if m.group(1) == target else "", text)
+    return EXECUTED_LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", text)
+
+
 def to_markdown(page: Page, target: str, refs: dict[str, tuple[str, str]]) -> str:
     parts: list[str] = []
     for b in page.blocks:
         if isinstance(b, Figure):
             parts.append(_figure(b, target, refs))
         else:
-            text = b
+            text = for_format(b, target)
             if target == "html":
                 text = TBL_CAPTION.sub(
                     lambda m: (
@@ -252,7 +265,16 @@ def _pandoc_path() -> str:
 def _pandoc(text: str, to: str, args: list[str]) -> str:
     """Run pandoc once (directly: pypandoc would spawn it three times per conversion)."""
     proc = subprocess.run(
-        [_pandoc_path(), "--from=markdown-citations", f"--to={to}", "--wrap=none", *args],
+        [
+            _pandoc_path(),
+            "--from=markdown-citations",
+            f"--to={to}",
+            "--wrap=none",
+            # pipe tables keep natural column widths (no fixed widths from their dashes,
+            # which printed one header over another)
+            "--columns=10000",
+            *args,
+        ],
         input=text.encode("utf-8"),
         capture_output=True,
         check=False,
@@ -262,7 +284,9 @@ def _pandoc(text: str, to: str, args: list[str]) -> str:
     return proc.stdout.decode("utf-8")
 
 
-def render_embedded(book: Book, notice: str = "", notice_short: str = "") -> Path:
+def render_embedded(
+    book: Book, notice: str = "", notice_short: str = "", facts: dict | None = None
+) -> Path:
     """Render the book to HTML and PDF with pandoc and typst; return the output directory."""
     root = book.root
     out_dir = root / book.output_dir
@@ -286,25 +310,54 @@ def render_embedded(book: Book, notice: str = "", notice_short: str = "") -> Pat
         refs = number_targets(pages)
         # pandoc runs are independent processes: the PDF and the HTML pages in parallel
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            pdf = pool.submit(_write_pdf, book, pages, refs, tmp, notice, notice_short)
-            _write_html(book, pages, refs, tmp, notice, pool)
+            pdf = pool.submit(_write_pdf, book, pages, refs, tmp, notice, notice_short, facts)
+            _write_html(book, pages, refs, tmp, notice, pool, facts)
             pdf.result()
     return out_dir
 
 
+def _number(i: int, page: Page) -> str:
+    """The chapter number shown for page ``i`` (the home page has none), as in the PDF."""
+    return str(i) if i else ""
+
+
+def _nav_title(i: int, page: Page) -> str:
+    num = _number(i, page)
+    title = html.escape(_strip_md(page.title))
+    return f'<span class="num">{num}</span> {title}' if num else title
+
+
+TABLE_OPEN = re.compile(r"<table(?=[\s>])")
+
+
+def _scrolling_tables(body: str) -> str:
+    """Each table in a box that scrolls sideways on a narrow screen (and can be focused to)."""
+    body = TABLE_OPEN.sub(
+        '<div class="table-scroll" role="region" tabindex="0" aria-label="Tableau"><table',
+        body,
+    )
+    return body.replace("</table>", "</table></div>")
+
+
 def _write_html(
-    book: Book, pages: list[Page], refs: dict, out: Path, notice: str, pool=None
+    book: Book,
+    pages: list[Page],
+    refs: dict,
+    out: Path,
+    notice: str,
+    pool=None,
+    facts: dict | None = None,
 ) -> None:
+    facts = facts or {}
     tmpl = TEMPLATES / "book.html"
     jobs = []
     for i, page in enumerate(pages):
-        current = ' class="current"'
+        current = ' class="current" aria-current="page"'
         nav = (
             "<ol>"
             + "".join(
-                f'<li><a href="{p.href}"{current if p is page else ""}>'
-                f"{html.escape(_strip_md(p.title))}</a></li>"
-                for p in pages
+                f'<li><a href="{p.href}"{current if p is page else ""}>{_nav_title(k, p)}</a></li>'
+                for k, p in enumerate(pages)
             )
             + "</ol>"
         )
@@ -320,17 +373,12 @@ def _write_html(
         )
         md = to_markdown(page, "html", refs)
         if i == 0 and book.title:
-            sub = f"<p class='subtitle'>{html.escape(book.subtitle)}</p>" if book.subtitle else ""
-            md = (
-                "```{=html}\n<header class='book-title'>"
-                f"<p class='title'>{html.escape(book.title)}</p>{sub}"
-                f"<p class='author'>{html.escape(book.author)} — {html.escape(book.date)}</p>"
-                "</header>\n```\n\n" + md
-            )
+            md = "```{=html}\n" + _home_header(book, facts) + "\n```\n\n" + md
         args = [
             "--standalone",
             f"--template={tmpl}",
             *(["--toc", "--toc-depth=2"] if i else []),  # the home page needs no contents
+            *(["--number-sections", f"--number-offset={i - 1}"] if _number(i, page) else []),
             f"--metadata=pagetitle:{_strip_md(page.title)}",
             f"--variable=booktitle:{book.title}",
             f"--variable=author:{book.author}",
@@ -339,20 +387,48 @@ def _write_html(
             f"--variable=pager:{prev_link}{next_link}",
             f"--variable=pdf:{book.pdf_name}",
         ]
+        for key in ("licence", "licence-url", "open-data", "year", "publisher"):
+            if facts.get(key):
+                args.append(f"--variable={key}:{facts[key]}")
         if notice:
             args.append(f"--variable=notice:{html.escape(notice)}")
         jobs.append((out / page.href, md, args))
 
     def one(job: tuple[Path, str, list[str]]) -> None:
         path, md, args = job
-        path.write_text(_pandoc(md, "html5", args), encoding="utf-8")
+        path.write_text(_scrolling_tables(_pandoc(md, "html5", args)), encoding="utf-8")
 
     for _ in pool.map(one, jobs) if pool is not None else map(one, jobs):
         pass
 
 
+def _home_header(book: Book, facts: dict) -> str:
+    esc = html.escape
+    sub = f"<p class='subtitle'>{esc(book.subtitle)}</p>" if book.subtitle else ""
+    edition = " · ".join(esc(str(x)) for x in (facts.get("ordinal"), facts.get("year")) if x)
+    by = esc(facts.get("publisher") or book.author)
+    partners = facts.get("partners") or []
+    with_ = (
+        f"<p class='partners'>Avec le soutien et en partenariat avec {esc(', '.join(partners))}</p>"
+        if partners
+        else ""
+    )
+    return (
+        "<header class='book-title'>"
+        + (f"<p class='edition'>{edition}</p>" if edition else "")
+        + f"<h1 class='title'>{esc(book.title)}</h1>{sub}"
+        + f"<p class='author'>{by}</p>{with_}</header>"
+    )
+
+
 def _write_pdf(
-    book: Book, pages: list[Page], refs: dict, out: Path, notice: str, notice_short: str
+    book: Book,
+    pages: list[Page],
+    refs: dict,
+    out: Path,
+    notice: str,
+    notice_short: str,
+    facts: dict | None = None,
 ) -> None:
     import typst
 
@@ -366,6 +442,13 @@ def _write_pdf(
         f"--variable=date:{book.date}",
         f"--variable=lang:{book.lang}",
     ]
+    facts = dict(facts or {})
+    facts.setdefault("year", book.date)
+    facts.setdefault("publisher", book.author)
+    for key, value in facts.items():
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if v not in (None, ""):
+                args.append(f"--variable={key}:{_typst_escape(str(v))}")
     if notice:
         args.append(f"--variable=notice:{_typst_escape(notice)}")
     if notice_short:
@@ -377,8 +460,15 @@ def _write_pdf(
     typ.write_text(source, encoding="utf-8")
     try:
         # a fixed timestamp: the PDF's dates and identifiers do not change from one render
-        # to the next (reproducible outputs)
-        typst.compile(str(typ), output=str(out / book.pdf_name), root=str(out), timestamp=0)
+        # to the next (reproducible outputs); the charts' font (matplotlib's DejaVu Sans) is
+        # the text's, from the same files on every machine
+        typst.compile(
+            str(typ),
+            output=str(out / book.pdf_name),
+            root=str(out),
+            timestamp=0,
+            font_paths=[str(_chart_fonts())],
+        )
     except Exception as exc:  # typst raises its own error type with the diagnostics
         keep = book.root / BUILD / f"{book.output_file}.typ"
         keep.parent.mkdir(parents=True, exist_ok=True)
@@ -386,6 +476,13 @@ def _write_pdf(
         raise RenderError(f"typst failed to compile the PDF ({keep} kept): {exc}") from exc
     finally:
         typ.unlink(missing_ok=True)
+
+
+def _chart_fonts() -> Path:
+    """matplotlib's own font files (DejaVu Sans): the charts are drawn in them."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 def _strip_md(text: str) -> str:

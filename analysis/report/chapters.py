@@ -22,7 +22,6 @@ data-dependent caption (with its base) and a real alternative text.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -264,9 +263,10 @@ class Chapter(ChapterSections):
 
         from analysis.report import charts
 
-        png = charts.to_bytes(fig, "png")
+        # vector graphics (SVG, text drawn in the report's font) for the site and the PDF
+        svg = charts.to_bytes(fig, "svg").decode("utf-8")
         display(
-            {"image/png": base64.b64encode(png).decode(), "text/plain": alt},
+            {"image/svg+xml": svg, "text/plain": alt},
             raw=True,
             metadata={META_KEY: {"fig-cap": cap, "fig-alt": alt}},
         )
