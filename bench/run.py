@@ -12,7 +12,11 @@ and min–max over ``--runs`` runs (default 3).
 - ``data_changed``: one answer of the input export changed (every chapter re-executes);
 - ``prepare_*``: prepare + tables in-process (imports warm) on the real 2023 export (when
   ``../shared`` is present) and on synthetic exports of 1×, 10× and 100× its size;
-- ``chapters``: each notebook's execution time minus the floor, and its kernel's peak memory.
+- ``chapters``: each notebook's execution time minus the floor, and its kernel's peak memory;
+- ``render_cached``: a build whose notebooks are all cached but whose book is rendered again
+  (the render stamp removed): the embedded renderer on the whole book, HTML + PDF.
+
+``python bench/run.py --only render_cached`` runs that one measure (after one build).
 """
 
 from __future__ import annotations
@@ -193,14 +197,28 @@ def prepare_tables(path: Path, edition: int, runs: int) -> list[float]:
     return times
 
 
+def render_cached(runs: int) -> list[float]:
+    """The render alone: notebooks cached, the render stamp removed before each run."""
+    timed(build_cmd(), REPO)  # everything executed and cached
+    out = []
+    for _ in range(runs):
+        (REPO / ".build" / "cache" / "render.json").unlink(missing_ok=True)
+        out.append(timed(build_cmd(), REPO))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
+    ap.add_argument("--only", choices=["render_cached"], help="run this one measure")
     args = ap.parse_args()
     runs = max(3, args.runs)
     WORK.mkdir(parents=True, exist_ok=True)
     copy_repo()
+    if args.only == "render_cached":
+        print(json.dumps({"render_cached": stats(render_cached(runs))}))
+        return 0
     sys.path.insert(0, str(REPO))
     results: dict = {}
 
@@ -255,6 +273,9 @@ def main() -> int:
             writers.write_synthetic_export(2023, n=REAL_SIZE * k, seed=k, out=path)
         results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs))
 
+    print("render with cached notebooks…", file=sys.stderr)
+    results["render_cached"] = stats(render_cached(runs))
+
     print("chapters…", file=sys.stderr)
     results["chapters"] = per_chapter(results["floor"]["median"], args.jobs)
     results["ratio_cold_to_floor_build"] = round(
@@ -278,6 +299,7 @@ def table(r: dict) -> str:
         "noop_rebuild",
         "one_chapter_edited",
         "data_changed",
+        "render_cached",
         "prepare_real",
         "prepare_1x",
         "prepare_10x",

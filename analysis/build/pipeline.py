@@ -200,7 +200,7 @@ def write_cover(root: Path, params: dict, notice: str, book: Book | None = None)
 
 def _home_links(root: Path, book: Book, facts: dict) -> list[str]:
     """The site's home page: key findings, chapters, downloads (HTML only)."""
-    out = ['::: {.content-visible when-format="html"}']
+    out = [':::: {.content-visible when-format="html"}']
     chapters = []
     key_table = None
     for k, ch in enumerate(book.notebook_chapters, start=1):
@@ -229,7 +229,7 @@ def _home_links(root: Path, book: Book, facts: dict) -> list[str]:
         )
     if facts.get("report-url"):
         out.append(f"- [Le rapport publié de l'édition {facts['edition']}]({facts['report-url']})")
-    out += ["", ":::"]
+    out += ["", "::::"]
     return out
 
 

@@ -195,7 +195,7 @@ def number_targets(pages: list[Page]) -> dict[str, tuple[str, str]]:
 
 
 CONTENT_VISIBLE = re.compile(
-    r"^:::+\s*\{\.content-visible\s+when-format=\"(\w+)\"\}\s*\n(.*?)^:::+\s*$", re.M | re.S
+    r"^(:{3,})\s*\{\.content-visible\s+when-format=\"(\w+)\"\}\s*\n(.*?)^\1\s*$", re.M | re.S
 )
 EXECUTED_LINK = re.compile(r"\]\((?:\./)?executed/([\w-]+)\.ipynb(#[^)]*)?\)")
 
@@ -203,7 +203,7 @@ EXECUTED_LINK = re.compile(r"\]\((?:\./)?executed/([\w-]+)\.ipynb(#[^)]*)?\)")
 def for_format(text: str, target: str) -> str:
     """Quarto's ``.content-visible when-format="…"`` divs: kept (unwrapped) for their format only;
     links to executed chapters (``executed/X.ipynb``, as Quarto resolves them) become pages."""
-    text = CONTENT_VISIBLE.sub(lambda m: m.group(2) if m.group(1) == target else "", text)
+    text = CONTENT_VISIBLE.sub(lambda m: m.group(3) if m.group(2) == target else "", text)
     return EXECUTED_LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", text)
 
 
@@ -308,11 +308,14 @@ def render_embedded(
             page.href = "index.html" if not pages else f"{page.stem}.html"
             pages.append(page)
         refs = number_targets(pages)
-        # pandoc runs are independent processes: the PDF and the HTML pages in parallel
+        # pandoc runs are independent processes, run in parallel: first each page's typst (the
+        # PDF's critical path), then the HTML pages, while typst compiles the PDF here
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            pdf = pool.submit(_write_pdf, book, pages, refs, tmp, notice, notice_short, facts)
-            _write_html(book, pages, refs, tmp, notice, pool, facts)
-            pdf.result()
+            typ = [pool.submit(_pandoc, to_markdown(p, "typst", refs), "typst", []) for p in pages]
+            html = _write_html(book, pages, refs, tmp, notice, pool, facts)
+            _write_pdf(book, [f.result() for f in typ], tmp, notice, notice_short, facts)
+            for f in html:
+                f.result()
     return out_dir
 
 
@@ -327,6 +330,7 @@ def _nav_title(i: int, page: Page) -> str:
     return f'<span class="num">{num}</span> {title}' if num else title
 
 
+TYPST_TABLE_COLUMNS = re.compile(r"^(\s*)columns: (\d+),$", re.M)  # in pandoc's #table(
 TABLE_OPEN = re.compile(r"<table(?=[\s>])")
 
 
@@ -347,7 +351,7 @@ def _write_html(
     notice: str,
     pool=None,
     facts: dict | None = None,
-) -> None:
+) -> list:
     facts = facts or {}
     tmpl = TEMPLATES / "book.html"
     jobs = []
@@ -398,8 +402,11 @@ def _write_html(
         path, md, args = job
         path.write_text(_scrolling_tables(_pandoc(md, "html5", args)), encoding="utf-8")
 
-    for _ in pool.map(one, jobs) if pool is not None else map(one, jobs):
-        pass
+    if pool is None:
+        for job in jobs:
+            one(job)
+        return []
+    return [pool.submit(one, job) for job in jobs]
 
 
 def _home_header(book: Book, facts: dict) -> str:
@@ -421,18 +428,20 @@ def _home_header(book: Book, facts: dict) -> str:
     )
 
 
+BODY = "BAROMETRE-BODY-7f3a"  # stands for the body in the template's own pandoc run
+
+
 def _write_pdf(
     book: Book,
-    pages: list[Page],
-    refs: dict,
+    chapters: list[str],
     out: Path,
     notice: str,
     notice_short: str,
     facts: dict | None = None,
 ) -> None:
+    """The PDF from each page's typst (converted apart, in parallel) inside the template."""
     import typst
 
-    body = "\n\n".join(to_markdown(p, "typst", refs) for p in pages)
     args = [
         "--standalone",
         f"--template={TEMPLATES / 'book.typ'}",
@@ -453,9 +462,15 @@ def _write_pdf(
         args.append(f"--variable=notice:{_typst_escape(notice)}")
     if notice_short:
         args.append(f"--variable=notice-short:{_typst_escape(notice_short)}")
-    source = _pandoc(body, "typst", args)
+    wrapper = _pandoc(BODY, "typst", args)
+    source = wrapper.replace(BODY, "\n\n".join(chapters), 1)
     # typst's French supplement for images is "Fig."; the report says "Figure"
     source = source.replace("#figure(image(", "#figure(supplement: [Figure], image(")
+    # tables: the first (label) column gets twice the room of a number column, so that
+    # labels do not wrap into slivers (long headers of number columns wrap instead)
+    source = TYPST_TABLE_COLUMNS.sub(
+        lambda m: f"{m.group(1)}columns: (2fr,{' 1fr,' * (int(m.group(2)) - 1)}),", source
+    )
     typ = out / f".{book.output_file}.typ"
     typ.write_text(source, encoding="utf-8")
     try:
