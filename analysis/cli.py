@@ -60,9 +60,11 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from analysis.build.book import project_root
     from analysis.build.pipeline import BuildConfig, build
 
     cfg = BuildConfig(
+        root=project_root(),
         edition=args.edition,
         previous_edition=args.previous_edition,
         input=args.input,

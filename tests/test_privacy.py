@@ -137,7 +137,7 @@ def test_no_personal_data_in_any_output(built):
         if p.is_file()
     ]
     kinds = {p.suffix for p in files}
-    assert {".html", ".pdf", ".png", ".ipynb", ".parquet", ".csv", ".xlsx", ".json"} <= kinds
+    assert {".html", ".pdf", ".svg", ".ipynb", ".parquet", ".csv", ".xlsx", ".json"} <= kinds
     needles = {v: s for s in repocopy.SECRETS for v in _variants(s)}
     rendered = ("_book", "executed")
     for path in files:

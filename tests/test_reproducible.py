@@ -57,9 +57,9 @@ def test_tables_csv_and_xlsx_are_byte_identical(two):
 @pytest.mark.slow
 def test_figures_pages_and_executed_notebooks_are_byte_identical(two):
     a, b = two
-    figures = _part(a, "_book/figures/", ".png")
+    figures = _part(a, "_book/figures/", ".svg")
     assert len(figures) >= 20
-    assert figures == _part(b, "_book/figures/", ".png")
+    assert figures == _part(b, "_book/figures/", ".svg")
     pages = {k: v for k, v in _part(a, "_book/").items() if k != repocopy.PDF}
     assert pages == {k: v for k, v in _part(b, "_book/").items() if k != repocopy.PDF}
     executed = _part(a, "executed/")

@@ -66,6 +66,18 @@ class Book:
         return f"{self.output_file}.pdf"
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The checkout the command is run in: the nearest folder, from the working directory up,
+    that holds ``_quarto.yml`` and ``notebooks/`` — not where the package is installed (a
+    virtual environment made in one checkout builds the checkout it is run from). Falls back
+    to the package's own checkout when the working directory is outside any."""
+    here = Path(start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "_quarto.yml").is_file() and (d / NOTEBOOKS).is_dir():
+            return d
+    return ROOT
+
+
 def load_book(root: Path | None = None) -> Book:
     root = Path(root or ROOT)
     path = root / "_quarto.yml"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -196,6 +197,31 @@ def write_cover(root: Path, params: dict, notice: str, book: Book | None = None)
     if book is not None:
         lines += ["", *_home_links(root, book, facts)]
     atomic_write(root / EXECUTED / "_cover.md", "\n".join(lines) + "\n")
+    write_quarto_includes(root, notice, SYNTHETIC_NOTICE_SHORT if notice else "")
+
+
+def write_quarto_includes(root: Path, notice: str, notice_short: str) -> None:
+    """What ``_quarto.yml`` includes on every page: the notice in the PDF's footer (with the
+    page number) and at the top of every HTML page; the charts' font files for typst."""
+    import html
+
+    from analysis.build import render as rnd
+
+    esc = rnd._typst_escape
+    footer = (
+        '#set page(footer: context [#set text(size: 7.5pt, fill: rgb("#5c5c5c"))\n'
+        f'{esc(notice_short)} #h(1fr) #counter(page).display("1")])\n'
+        if notice_short
+        else ""
+    )
+    atomic_write(root / EXECUTED / "_notice.typ", footer)
+    banner = f'<div class="callout callout-warning" role="note">{html.escape(notice)}</div>\n'
+    atomic_write(root / EXECUTED / "_notice.html", banner if notice else "")
+    fonts = root / EXECUTED / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    for f in sorted(rnd.chart_fonts().glob("DejaVuSans*.ttf")):
+        if not (fonts / f.name).is_file():
+            shutil.copyfile(f, fonts / f.name)
 
 
 def _home_links(root: Path, book: Book, facts: dict) -> list[str]:

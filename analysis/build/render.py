@@ -36,6 +36,9 @@ from analysis.build.files import atomic_dir
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CROSSREF = re.compile(r"(?<![\w@.])@((?:fig|tbl|sec)-[A-Za-z0-9_-]+)")
 INCLUDE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
+#: ``::: {.generated file="…"}`` ``:::`` — a generated file's Markdown, read at render time
+#: (Quarto: analysis/build/quarto/generated.lua)
+GENERATED = re.compile(r'^:::+\s*\{\.generated\s+file="([^"]+)"\}\s*\n:::+\s*$', re.M)
 TBL_CAPTION = re.compile(r"^:\s+(.*?)\s*\{#(tbl-[A-Za-z0-9_-]+)\}\s*$", re.M)
 HEADING_ID = re.compile(r"^(#{1,6})\s+(.*?)\s*\{#(sec-[A-Za-z0-9_-]+)[^}]*\}\s*$", re.M)
 
@@ -153,10 +156,14 @@ def read_qmd(path: Path, root: Path) -> Page:
         if not target.exists():
             target = (root / m.group(1)).resolve()
         if not target.exists():
-            raise RenderError(f"{path}: included file {m.group(1)!r} does not exist")
+            raise RenderError(
+                f"{path}: {m.group(1)} is missing — run `make notebooks` (or `barometre build`) "
+                "first"
+            )
         return target.read_text(encoding="utf-8")
 
     text = INCLUDE.sub(include, text)
+    text = GENERATED.sub(include, text)
     title = str(meta.get("title") or "")
     if title and not re.search(r"^#\s", text, re.M):
         text = f"# {title} {{.unnumbered}}\n\n{text.lstrip()}"
@@ -482,7 +489,7 @@ def _write_pdf(
             output=str(out / book.pdf_name),
             root=str(out),
             timestamp=0,
-            font_paths=[str(_chart_fonts())],
+            font_paths=[str(chart_fonts())],
         )
     except Exception as exc:  # typst raises its own error type with the diagnostics
         keep = book.root / BUILD / f"{book.output_file}.typ"
@@ -493,7 +500,7 @@ def _write_pdf(
         typ.unlink(missing_ok=True)
 
 
-def _chart_fonts() -> Path:
+def chart_fonts() -> Path:
     """matplotlib's own font files (DejaVu Sans): the charts are drawn in them."""
     import matplotlib
 
