@@ -115,3 +115,18 @@ def test_committed_notebooks_carry_no_outputs():
             if cell["cell_type"] == "code":
                 assert not cell.get("outputs"), f"{path.name} is committed with outputs"
                 assert cell.get("execution_count") is None, f"{path.name} has execution counts"
+
+
+def test_console_one_line_when_a_chapter_starts_and_one_when_it_ends_no_kernel_warning(
+    tmp_path, capfd
+):
+    root = write_minibook(tmp_path)
+    lines: list[str] = []
+    execute.run(_jobs(root), root=root, n_jobs=1, force=True, progress=lines.append)
+    marks = [ln.strip()[0] for ln in lines if ln.strip()[:1] in ("▶", "✓")]
+    # one job at a time: each chapter's start line comes after the previous one's end line
+    assert marks == ["▶", "✓", "▶", "✓"], lines
+    assert all(" s)" in ln for ln in lines if ln.strip().startswith("✓"))
+    err = capfd.readouterr().err  # the kernels' own stderr, inherited by this process
+    assert "running over TCP" not in err and "IPKernelApp" not in err
+    assert not list(root.glob("kernel*")), "IPC socket files left in the project"
