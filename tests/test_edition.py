@@ -44,3 +44,10 @@ def test_missing_or_bad_edition_file_names_the_file(tmp_path):
     )
     with pytest.raises(EditionError, match=r"fieldwork\.start: 'juin' is not a date"):
         load_edition(2025, tmp_path)
+
+
+def test_edition_files_beside_the_codebooks_are_not_taken_for_codebooks():
+    from analysis.survey import ingest
+    from analysis.survey.codebook import load
+
+    assert [cb.edition for cb in ingest._other_editions(load(2023))] == [2022]

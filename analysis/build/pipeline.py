@@ -172,8 +172,15 @@ def write_cover(root: Path, params: dict, notice: str, book: Book | None = None)
     edition is, and — on the site only — the key figures and links to the chapters, the PDF and
     the open data."""
     lines = []
-    if notice:
-        lines += ["::: {.callout-warning}", f"**{notice}**", ":::", ""]
+    if notice:  # the PDF's first page (every site page has it above its text already)
+        lines += [
+            ':::: {.content-visible when-format="typst"}',
+            "::: {.callout-warning}",
+            f"**{notice}**",
+            ":::",
+            "::::",
+            "",
+        ]
     meta = Path(root / params["data_path"]).with_suffix(".meta.json")
     try:
         info = json.loads(meta.read_text(encoding="utf-8"))

@@ -374,6 +374,6 @@ def load(edition: int | str, directory: Path | None = None) -> Codebook:
     if not path.exists():
         raise CodebookError(
             f"no codebook for edition {edition}: {path} does not exist "
-            f"(available: {sorted(p.stem for p in path.parent.glob('*.yaml'))})"
+            f"(available: {sorted(p.stem for p in path.parent.glob('*.yaml') if p.stem.isdigit())})"
         )
     return _load_path(path, path.stat().st_mtime)

@@ -338,8 +338,8 @@ def _other_editions(codebook: Codebook) -> list[Codebook]:
     out = []
     directory = codebook.path.parent if codebook.path else cbmod.CODEBOOK_DIR
     for p in sorted(directory.glob("*.yaml")):
-        if p.stem == str(codebook.edition):
-            continue
+        if p.stem == str(codebook.edition) or not p.stem.isdigit():
+            continue  # itself, or not a codebook (e.g. 2023.edition.yaml: the edition's facts)
         try:
             out.append(cbmod.load(p.stem, directory))
         except cbmod.CodebookError:
