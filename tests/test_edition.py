@@ -51,3 +51,18 @@ def test_edition_files_beside_the_codebooks_are_not_taken_for_codebooks():
     from analysis.survey.codebook import load
 
     assert [cb.edition for cb in ingest._other_editions(load(2023))] == [2022]
+
+
+def test_notice_technique_states_fieldwork_dates_and_number_of_questions():
+    from analysis.report.sections import ChapterSections
+
+    class Notice(ChapterSections):
+        edition = 2023
+
+    text = Notice().fieldwork_text()
+    assert "du 21\u00a0juin au 31\u00a0août 2023" in text and "67 questions" in text, text
+
+    class Unknown(ChapterSections):
+        edition = 2022  # its file knows neither the dates nor the questions
+
+    assert Unknown().fieldwork_text() == ""

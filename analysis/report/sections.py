@@ -242,9 +242,34 @@ class ChapterSections:
         )
         self._show_figure(fig, cap, charts.alt_text(fig))
 
+    def fieldwork_text(self) -> str:
+        """What the edition file (``data/codebook/<edition>.edition.yaml``) says of the
+        collection: mode, dates, number of questions; empty when it knows none of them."""
+        from analysis.survey.edition import EditionError, french_date, load_edition
+
+        try:
+            ed = load_edition(self.edition)
+        except EditionError:
+            return ""
+        parts = []
+        if ed.fieldwork:
+            parts.append(f"a été ouvert {ed.fieldwork}")
+        if ed.questions:
+            parts.append(f"comptait {fmt.num(ed.questions)} questions")
+        if not parts:
+            return ""
+        text = f"Le questionnaire de l'édition {ed.edition} ({ed.ordinal} du baromètre)"
+        text += (f", {ed.mode}," if ed.mode else "") + " " + " et ".join(parts) + "."
+        if ed.published:
+            text += f" Le rapport de l'édition a été publié le {french_date(ed.published)}."
+        return text
+
     def method_questionnaire(self) -> None:
         from analysis.survey.codebook import TABULATED
 
+        fieldwork = self.fieldwork_text()
+        if fieldwork:
+            display_markdown(fieldwork)
         cb = self.codebook
         tab = cb.of_type(*TABULATED)
         filtered = [q for q in tab if q.asked_if is not None]
