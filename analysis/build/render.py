@@ -265,9 +265,14 @@ def _figure(fig: Figure, target: str, refs: dict[str, tuple[str, str]]) -> str:
 # -- the embedded renderer ------------------------------------------------------------------------
 @functools.cache
 def _pandoc_path() -> str:
+    """The pandoc of the ``pypandoc_binary`` wheel (locked version, with the typst writer).
+
+    Taken directly: pypandoc's own search may settle on an older pandoc on PATH (Debian's 2.17
+    has no typst writer) when asking the bundled one its version fails on a busy machine."""
     import pypandoc
 
-    return pypandoc.get_pandoc_path()  # the binary of the pypandoc_binary wheel
+    bundled = Path(pypandoc.__file__).resolve().parent / "files" / "pandoc"
+    return str(bundled) if bundled.is_file() else pypandoc.get_pandoc_path()
 
 
 def _pandoc(text: str, to: str, args: list[str]) -> str:
