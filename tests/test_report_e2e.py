@@ -59,7 +59,9 @@ class Built:
         for entry in self.reader.outline:
             if isinstance(entry, list):
                 continue
-            starts.append((_normalise(entry.title), self.reader.get_destination_page_number(entry)))
+            # chapters are numbered in the outline ("1 Introduction"), as in the text
+            title = re.sub(r"^\d+(\.\d+)*\s+", "", _normalise(entry.title))
+            starts.append((title, self.reader.get_destination_page_number(entry)))
         out = {}
         for i, (title, start) in enumerate(starts):
             end = starts[i + 1][1] - 1 if i + 1 < len(starts) else len(self.pages) - 1
