@@ -520,3 +520,108 @@ def difference(
         "z": z,
         "p_value": p_value,
     }
+
+
+# -- the columns of the estimates table -------------------------------------------------------
+#: ``ci_method`` values.
+LOGIT, BETA, EXACT, CENSUS, T_MEAN = "logit", "beta", "exact-hypergeometric", "census", "t"
+
+
+def population_columns(
+    design: Design,
+    X: np.ndarray,
+    domain: np.ndarray,
+    groups: Mapping[str, Sequence[str]],
+    *,
+    proportion: bool = True,
+    interval: str = LOGIT,
+    S: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Population estimates of the k columns of ``X`` for every group, as (k, g) arrays.
+
+    Groups without a frame stratum (``autre``) get no estimate (NaN, ``ci_method`` empty). A
+    group that is one frame stratum gets, for a proportion, the exact finite-population interval
+    (left to :func:`fill_exact`, which computes every row's at once: ``exact_k``, ``exact_n``,
+    ``exact_N`` are the count, the respondents of the domain and the domain's population size) or
+    ``census``; a group of several strata gets the ``logit`` (or ``beta``) interval, or
+    ``census`` when every stratum holding respondents of the domain is a census. Means get
+    ``m ± t·se`` (``t``), ``census`` when exact.
+    """
+    if interval not in (LOGIT, BETA):
+        raise DesignError(f"interval {interval!r}; expected {LOGIT!r} or {BETA!r}")
+    S = design.indicator() if S is None else S
+    X = np.asarray(X, dtype="float64")
+    if X.ndim == 1:
+        X = X[:, None]
+    G = design.group_matrix(groups)
+    e = ratio_estimates(design, X, domain, G, proportion=proportion, S=S)
+    k, g = e.estimate.shape
+    members = G.sum(axis=0)
+    single = members == 1  # one frame stratum: exact interval
+    has = np.isfinite(e.estimate) & (members > 0)[None, :]
+    method = np.full((k, g), "", dtype=object)
+    lo = np.full((k, g), np.nan)
+    hi = np.full((k, g), np.nan)
+    exact_k = np.full((k, g), np.nan)
+    exact_n = np.full((k, g), np.nan)
+    exact_N = np.full((k, g), np.nan)
+    if proportion:
+        if interval == LOGIT:
+            a, b = e.logit_interval()
+        else:
+            a, b = e.beta_interval()
+        composite = has & ~single[None, :]
+        lo[composite], hi[composite] = a[composite], b[composite]
+        method[composite & np.isfinite(a)] = interval
+        if single.any():
+            d = np.asarray(domain, dtype=bool) & (design.index >= 0)
+            counts = S.T @ (np.where(d[:, None], X, 0.0))  # (H, k)
+            asked = S.T @ d.astype("float64")  # (H,)
+            h_of = G.argmax(axis=0)  # stratum of each single group
+            for j in np.flatnonzero(single):
+                h = h_of[j]
+                if asked[h] <= 0:
+                    continue
+                exact_k[:, j] = counts[h]
+                exact_n[:, j] = asked[h]
+                exact_N[:, j] = domain_size(asked[h], design.sampled[h], design.population[h])
+                method[:, j] = EXACT
+        method[has & e.census] = CENSUS
+        point = has & e.census
+        lo[point], hi[point] = e.estimate[point], e.estimate[point]
+    else:
+        a, b = e.mean_interval()
+        lo[has], hi[has] = a[has], b[has]
+        method[has & np.isfinite(a)] = T_MEAN
+        method[has & e.census] = CENSUS
+    return {
+        "estimate": np.where(has, e.estimate, np.nan),
+        "variance": np.where(has, e.variance, np.nan),
+        "ci_low": lo,
+        "ci_high": hi,
+        "ci_method": method,
+        "deff": np.where(has, e.deff, np.nan),
+        "n_eff": np.where(has, e.n_eff, np.nan),
+        "cv": np.where(has, e.cv, np.nan),
+        "weak_share": np.where(has, e.weak_share, np.nan),
+        "census": has & e.census,
+        "has_estimate": has,
+        "exact_k": exact_k,
+        "exact_n": exact_n,
+        "exact_N": exact_N,
+    }
+
+
+def fill_exact(
+    ci_low: np.ndarray,
+    ci_high: np.ndarray,
+    ci_method: np.ndarray,
+    exact_k: np.ndarray,
+    exact_n: np.ndarray,
+    exact_N: np.ndarray,
+) -> None:
+    """Write the exact intervals of the rows whose ``ci_method`` is exact (in place, one pass)."""
+    rows = (np.asarray(ci_method, dtype=object) == EXACT) & np.isfinite(exact_k)
+    if rows.any():
+        lo, hi = exact_interval(exact_k[rows], exact_n[rows], exact_N[rows])
+        ci_low[rows], ci_high[rows] = lo, hi
