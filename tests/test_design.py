@@ -208,3 +208,35 @@ def test_difference_of_independent_estimates():
     assert out["ci_low"][0] == pytest.approx(0.1 - 1.959963984540054 * 0.1)
     assert out["p_value"][0] == pytest.approx(0.3173105, rel=1e-6)
     assert out["p_value"][1] == 1.0 and out["p_value"][2] == 0.0
+
+
+def test_population_columns_give_r_intervals_per_group_kind():
+    data, known, design, groups = load("shaped")
+    groups = {**groups, **{s: [s] for s in design.strata}, "autre": ["autre"]}
+    X = np.column_stack([(data["q1"] == o).to_numpy() for o in Q1])
+    out = dm.population_columns(design, X, np.ones(len(data), bool), groups)
+    dm.fill_exact(
+        out["ci_low"],
+        out["ci_high"],
+        out["ci_method"],
+        out["exact_k"],
+        out["exact_n"],
+        out["exact_N"],
+    )
+    names = list(groups)
+    for r in known["estimates"]:
+        if r["question"] != "q1" or r.get("logit") is None:
+            continue
+        i, j = Q1.index(r["option"]), names.index(r["group"])
+        assert out["ci_method"][i, j] == "logit"
+        assert np.allclose([out["ci_low"][i, j], out["ci_high"][i, j]], r["logit"], atol=POINT)
+    for r in known["strata"]:
+        if r["question"] != "q1":
+            continue
+        i, j = Q1.index(r["option"]), names.index(r["stratum"])
+        census = r["n"] == r["N"]
+        assert out["ci_method"][i, j] == ("census" if census else "exact-hypergeometric")
+        assert np.allclose([out["ci_low"][i, j], out["ci_high"][i, j]], r["exact"], atol=1e-12)
+    j = names.index("autre")
+    assert np.isnan(out["estimate"][:, j]).all() and (out["ci_method"][:, j] == "").all()
+    assert not out["has_estimate"][:, j].any()
