@@ -49,10 +49,7 @@ import pandas as pd
 from scipy.special import betaincinv, expit, gammaln, logit
 from scipy.special import stdtrit as _stdtrit
 
-try:  # TEMPORARY until the layout tag
-    from analysis.survey.strata import STRATA
-except ImportError:  # pragma: no cover
-    from analysis.strata import STRATA
+from analysis.survey.strata import STRATA
 
 #: Strata of the frame (every stratum but ``autre``), in report order.
 FRAME_STRATA: tuple[str, ...] = tuple(s for s in STRATA if s != "autre")
@@ -531,7 +528,7 @@ def population_columns(
     design: Design,
     X: np.ndarray,
     domain: np.ndarray,
-    groups: Mapping[str, Sequence[str]],
+    groups: Mapping[str, Sequence[str]] | np.ndarray,
     *,
     proportion: bool = True,
     interval: str = LOGIT,
@@ -539,6 +536,7 @@ def population_columns(
 ) -> dict[str, np.ndarray]:
     """Population estimates of the k columns of ``X`` for every group, as (k, g) arrays.
 
+    ``groups``: name → member strata, or the (H, g) matrix of :meth:`Design.group_matrix`.
     Groups without a frame stratum (``autre``) get no estimate (NaN, ``ci_method`` empty). A
     group that is one frame stratum gets, for a proportion, the exact finite-population interval
     (left to :func:`fill_exact`, which computes every row's at once: ``exact_k``, ``exact_n``,
@@ -553,7 +551,7 @@ def population_columns(
     X = np.asarray(X, dtype="float64")
     if X.ndim == 1:
         X = X[:, None]
-    G = design.group_matrix(groups)
+    G = groups if isinstance(groups, np.ndarray) else design.group_matrix(groups)
     e = ratio_estimates(design, X, domain, G, proportion=proportion, S=S)
     k, g = e.estimate.shape
     members = G.sum(axis=0)
