@@ -322,6 +322,8 @@ def ratio_estimates(
     D = B @ G  # (g,)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = (A.T @ G) / D  # (k, g)
+        if proportion:  # all or none: exactly 1 or 0, whatever the order of the sums
+            p = np.where(np.abs(p - 1) < 1e-12, 1.0, np.where(np.abs(p) < 1e-12, 0.0, p))
         # linearised sums per stratum: (H, k, g)
         s1 = (A[:, :, None] - p[None] * B[:, None, None]) * G[:, None, :] / D[None, None, :]
         s2 = (

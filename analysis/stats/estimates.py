@@ -313,8 +313,10 @@ class _Builder:
             npos = ((wa > 0).astype("float64")) @ Gw
             with np.errstate(divide="ignore", invalid="ignore"):
                 p = (X.T * wa) @ Gw / W
+                # all or none: exactly 1 or 0, whatever the order of the sums
+                p = np.where(np.abs(p - 1) < 1e-12, 1.0, np.where(np.abs(p) < 1e-12, 0.0, p))
                 n_eff = np.where(W2 > 0, W * W / W2, np.nan)
-                se = np.sqrt(p * (1 - p) / n_eff)
+                se = np.sqrt(np.maximum(p * (1 - p), 0.0) / n_eff)
                 cv = np.where(p > 0, se / p, np.inf)
                 deff = npos / n_eff
             low, high = wilson_interval(p, n_eff)
@@ -536,9 +538,12 @@ def _population(
             raise EstimatesError(
                 f"method {method!r} needs the frame: give frame= or the edition (codebook)"
             )
-        from analysis.survey.reference import load_frame
+        from analysis.survey.reference import FrameError, load_frame
 
-        frame = load_frame(edition)
+        try:
+            frame = load_frame(edition)
+        except FrameError as exc:
+            raise EstimatesError(f"method {method!r}: {exc}") from None
     weights = None
     if method == "raking":
         column = weight if weight not in (None, "weight") else "weight_raking"
