@@ -364,24 +364,33 @@ def ratio_estimates(
 
 
 # -- exact finite-population interval of one stratum ------------------------------------------
-def _log_choose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _tail(K: np.ndarray, k: np.ndarray, n: int, N: np.ndarray, upper: bool) -> np.ndarray:
+    """P(X >= k) (upper) or P(X <= k) for X ~ hypergeometric(K successes, N, n draws).
+
+    ``n`` is one sample size for the whole batch (rows are grouped by n): the pmf over x = 0..n
+    needs only two (rows, n + 1) matrices of log-gamma values.
+    """
+    x = np.arange(n + 1, dtype="float64")[None, :]
+    K_, N_ = K[:, None], N[:, None]
+    a = K_ - x  # K − x ≥ 0 and N − K − n + x ≥ 0 where the pmf is positive
+    b = N_ - K_ - n + x
+    ok = (a >= 0) & (b >= 0)
     with np.errstate(invalid="ignore"):
-        out = gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
-    return np.where((b >= 0) & (b <= a), out, -np.inf)
-
-
-def _tail(K: np.ndarray, k: np.ndarray, n: np.ndarray, N: np.ndarray, upper: bool) -> np.ndarray:
-    """P(X >= k) (upper) or P(X <= k) for X ~ hypergeometric(K successes, N, n draws)."""
-    m = int(n.max()) + 1 if n.size else 1
-    x = np.arange(m)[None, :]
-    K_, n_, N_ = K[:, None], n[:, None], N[:, None]
-    logp = _log_choose(K_, x) + _log_choose(N_ - K_, n_ - x) - _log_choose(N_, n_)
-    pmf = np.where(x <= n_, np.exp(logp), 0.0)
+        logp = (
+            gammaln(K_ + 1)
+            + gammaln(N_ - K_ + 1)
+            - gammaln(N_ + 1)
+            + (gammaln(n + 1.0) - gammaln(x + 1) - gammaln(n - x + 1))
+            + gammaln(N_ - n + 1)
+            - gammaln(np.where(ok, a, 0) + 1)
+            - gammaln(np.where(ok, b, 0) + 1)
+        )
+    pmf = np.exp(np.where(ok, logp, -np.inf))
     keep = x >= k[:, None] if upper else x <= k[:, None]
     return np.where(keep, pmf, 0.0).sum(axis=1)
 
 
-def _search(k, n, N, alpha, upper: bool) -> np.ndarray:
+def _search(k, n: int, N, alpha, upper: bool) -> np.ndarray:
     """Integer bisection: min K with P(X >= k | K) > α/2, or max K with P(X <= k | K) > α/2."""
     if upper:  # max K with P(X <= k | K) > a; decreasing in K; true at K = k
         lo, hi = k.astype("float64"), N.astype("float64")  # lo: true
@@ -434,17 +443,18 @@ def exact_interval(
     alpha = 1 - level
     lo_K = np.zeros(len(tk))
     hi_K = tN.copy()
-    # chunks keep the (m, n + 1) pmf matrices small
-    step = max(1, int(2_000_000 // (tn.max() + 1)))
-    for s in range(0, len(tk), step):
-        sl = slice(s, s + step)
-        kk, nn, NN = tk[sl], tn[sl], tN[sl]
-        need_lo = kk > 0
-        if need_lo.any():
-            lo_K[sl][need_lo] = _search(kk[need_lo], nn[need_lo], NN[need_lo], alpha, False)
-        need_hi = kk < nn
-        if need_hi.any():
-            hi_K[sl][need_hi] = _search(kk[need_hi], nn[need_hi], NN[need_hi], alpha, True)
+    # one batch per sample size n (the pmf's width), in chunks that keep the matrices small
+    for size in np.unique(tn):
+        rows = np.flatnonzero(tn == size)
+        step = max(1, int(1_000_000 // (size + 1)))
+        for s in range(0, len(rows), step):
+            sel = rows[s : s + step]
+            kk, NN = tk[sel], tN[sel]
+            need_lo, need_hi = kk > 0, kk < size
+            if need_lo.any():
+                lo_K[sel[need_lo]] = _search(kk[need_lo], int(size), NN[need_lo], alpha, False)
+            if need_hi.any():
+                hi_K[sel[need_hi]] = _search(kk[need_hi], int(size), NN[need_hi], alpha, True)
     census = tn >= tN
     lo_K = np.where(census, tk, lo_K)
     hi_K = np.where(census, tk, hi_K)
