@@ -327,3 +327,14 @@ def test_estimates_table_with_the_frame_method_matches_r():
     ]
     assert h.weighted_pct == pytest.approx(float(ens["weighted_pct"].iloc[0]), rel=1e-12)
     assert h.ci_method == "logit" and h.reliable is False
+
+
+def test_design_errors_name_the_stratum():
+    with pytest.raises(dm.DesignError, match="stratum 'region' .* no frame count"):
+        dm.Design.from_strata(["epci", "region"], {"epci": 10})
+    with pytest.raises(dm.DesignError, match="'metropole' has 22 respondents but N = 21"):
+        dm.Design.from_strata(["metropole"] * 22, {"metropole": 21})
+    with pytest.raises(dm.DesignError, match="row 1 has stratum 'mairie'"):
+        dm.Design.from_strata(["epci", "mairie"], {"epci": 10})
+    d = dm.Design.from_strata(["epci", "autre", "epci"], {"epci": 10})
+    assert d.weights.tolist() == [5.0, 0.0, 5.0] and d.index.tolist() == [0, -1, 0]

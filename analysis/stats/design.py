@@ -119,6 +119,13 @@ class Design:
                 f"data: row {pos} has stratum {values.iloc[pos]!r}; expected one of {list(STRATA)}"
             )
         order = [s for s in FRAME_STRATA if s in counts]
+        uncounted = values.isin(FRAME_STRATA) & ~values.isin(order)
+        if uncounted.any():
+            pos = int(np.flatnonzero(uncounted.to_numpy())[0])
+            raise DesignError(
+                f"frame: stratum {values.iloc[pos]!r} (row {pos}) has respondents but no frame "
+                f"count; expected a count for it in the frame ({sorted(counts)})"
+            )
         population = np.array([float(counts[s]) for s in order])
         index = pd.Categorical(values.where(values.isin(order)), categories=order).codes.astype(
             "int64"
