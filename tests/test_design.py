@@ -321,6 +321,11 @@ def test_estimates_table_with_the_frame_method_matches_r():
         assert np.allclose([row["ci_low"], row["ci_high"]], np.multiply(100, r["exact"]), atol=1e-9)
     autre = est[est["stratum"] == "autre"]
     assert autre["weighted_pct"].isna().all() and not autre["reliable"].any()
+    # a median has no interval: it is as reliable as the mean of the same group
+    mean = est[(est["question_id"] == "x") & (est["option"] == "moyenne")].set_index("stratum")
+    median = est[(est["question_id"] == "x") & (est["option"] == "médiane")].set_index("stratum")
+    assert mean["reliable"].any() and not mean["reliable"].all()
+    assert median["reliable"].equals(mean["reliable"])
     h = headline(df, cb["q1"], "Oui", method="frame", frame=frame, codebook=cb)
     ens = est[
         (est["question_id"] == "q1") & (est["option"] == "Oui") & (est["stratum"] == "ensemble")

@@ -418,11 +418,11 @@ class _Builder:
         has = cat["has"].astype(bool)
         cv = cat["cv"].astype("float64")
         weak = np.nan_to_num(cat["weak"].astype("float64"), nan=0.0)
-        median = cat["option"] == MEDIAN  # no interval: reliable as its mean
+        median = cat["option"] == MEDIAN  # no interval: reliable as its mean (rows option-major)
         reliable = dm.reliable(cv, weak, cat["census"].astype(bool), suppressed, has)
         if median.any():
             pos = np.flatnonzero(median)
-            reliable[pos] = reliable[pos - 1] & has[pos]
+            reliable[pos] = reliable[pos - len(self.names)] & has[pos]  # the mean's row
         return pd.DataFrame(
             {
                 "question_id": cat["question"],
