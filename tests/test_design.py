@@ -343,3 +343,16 @@ def test_design_errors_name_the_stratum():
         dm.Design.from_strata(["epci", "mairie"], {"epci": 10})
     d = dm.Design.from_strata(["epci", "autre", "epci"], {"epci": 10})
     assert d.weights.tolist() == [5.0, 0.0, 5.0] and d.index.tolist() == [0, -1, 0]
+
+
+def test_committed_datasets_are_what_the_generator_writes(tmp_path):
+    """The R known answers were computed on these exact files (regenerate both together)."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "scripts" / "r_fixtures" / "make_datasets.py"
+    spec = importlib.util.spec_from_file_location("make_datasets", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    for name in DATASETS:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (FIXTURES / f"{name}.csv").read_bytes()
