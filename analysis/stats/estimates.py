@@ -135,7 +135,17 @@ def _column(df: pd.DataFrame, col: str, question: Question) -> pd.Series:
 
 def _codes(df: pd.DataFrame, col: str, question: Question, levels: Sequence[str]) -> np.ndarray:
     """Position of each value in ``levels``; -1 when missing. Unknown values are an error."""
-    values = _column(df, col, question).astype("object")
+    series = _column(df, col, question)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the processed dataset: no string work
+        where = {level: i for i, level in enumerate(levels)}
+        lookup = np.array(
+            [-1 if c == "" else where.get(c, -2) for c in series.cat.categories] + [-1],
+            dtype="int64",
+        )
+        codes = lookup[series.cat.codes.to_numpy()]  # code -1 (missing) → the last entry
+        if not (codes == -2).any():
+            return codes
+    values = series.astype("object")
     missing = values.isna().to_numpy() | values.eq("").to_numpy()
     codes = pd.Categorical(values.where(~missing), categories=list(levels)).codes
     bad = (codes < 0) & ~missing
