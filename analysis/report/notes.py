@@ -223,7 +223,9 @@ def _check_indicator(ind: Indicator, codebook: Codebook, chapters: dict, bad) ->
         known = {c.item for c in q.columns}
         unknown = [i for i in ind.items if i not in known]
         if unknown:
-            raise bad(f"{where}: items {unknown} are not items of {q.id!r}; expected {sorted(known)}")
+            raise bad(
+                f"{where}: items {unknown} are not items of {q.id!r}; expected {sorted(known)}"
+            )
     else:
         raise bad(f"{where}: {q.id!r} has type {q.type!r}; expected single, matrix or multiple")
     if q.type != "multiple":
@@ -364,23 +366,38 @@ def _choose(peers: Peers, chain: list[str], j: int, self_in: bool, min_others: i
     return None
 
 
-def _answer_text(q, ind: Indicator, row: pd.Series) -> str:
-    """The structure's own answer, in codebook words (never a free-text cell)."""
+def answer_texts(df: pd.DataFrame, ind: Indicator, codebook: Codebook) -> np.ndarray:
+    """Each respondent's own answer to the indicator's question, in codebook words (the
+    option, or the labels of the rows/options that meet it, joined) — never a free-text
+    cell. Computed column-wise for all respondents at once; "" when none."""
+    q = codebook[ind.question]
+    n = len(df)
     if q.type == "single":
-        v = row[q.id]
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == "":
-            return ""
-        if v not in q.options:
-            raise NotesError(f"response {row['response_id']}: {q.id} = {v!r} is not an option")
-        return str(v)
+        v = df[q.id].astype("object")
+        known = v.isna() | v.eq("") | v.isin(q.options)
+        if not known.all():
+            i = int(np.flatnonzero(~known.to_numpy())[0])
+            raise NotesError(
+                f"processed dataset: response_id {df['response_id'].iloc[i]}, column {q.id!r} "
+                f"has {v.iloc[i]!r}; expected one of {list(q.options)}"
+            )
+        return v.where(v.isin(q.options), "").to_numpy(dtype=object)
     labels = {c.item: c.label or str(c.item) for c in q.columns}
-    hits = []
-    for item in ind.items or ():
-        v = row[f"{q.id}__{item}"]
-        ok = bool(_ticked(pd.Series([v]))[0]) if q.type == "multiple" else v in ind.options
-        if ok:
-            hits.append(labels[item])
-    return french.join_fr(hits) if hits else ""
+    hits = np.zeros((n, len(ind.items or ())), dtype=bool)
+    for k, item in enumerate(ind.items or ()):
+        col = df[f"{q.id}__{item}"]
+        hits[:, k] = (
+            _ticked(col) if q.type == "multiple" else col.astype("object").isin(ind.options)
+        )
+    names = [labels[i] for i in ind.items or ()]
+    out = np.empty(n, dtype=object)
+    cache: dict[bytes, str] = {}
+    for r in range(n):
+        key = hits[r].tobytes()
+        if key not in cache:
+            cache[key] = french.join_fr([names[k] for k in np.flatnonzero(hits[r])])
+        out[r] = cache[key]
+    return out
 
 
 def _status(met: bool, asked: bool, answered: bool) -> str:
@@ -437,6 +454,22 @@ def contexts(
             figures[(g, j)] = _figure(P, spec, g, j)
         return figures[(g, j)]
 
+    means: dict[tuple[str, int], dict] = {}
+
+    def mean_of(g: str, ci: int) -> dict:
+        if (g, ci) not in means:
+            gi = P.index(g)
+            m = float(score_sum[gi, ci] / P.size[gi])
+            means[(g, ci)] = {"mean": m, "mean_fr": french.dec(m, 1)}
+        return means[(g, ci)]
+
+    answers = [answer_texts(df, ind, codebook) for ind in inds]
+    rids = df["response_id"].to_numpy()
+    keys = (
+        df["structure_key"].astype("string").fillna("").str.strip().to_numpy()
+        if "structure_key" in df
+        else None
+    )
     want = df[spec.request_question].astype("object").eq(spec.request_answer).to_numpy()
     order = np.argsort(df["response_id"].to_numpy(), kind="stable")
     strata = df["stratum"].astype("object").to_numpy()
@@ -444,7 +477,7 @@ def contexts(
     for r in order:
         if not want[r]:
             continue
-        row = df.iloc[r]
+        rid = int(rids[r])
         s = strata[r]
         chain = spec.chain(s)
         # the note's peer group: the narrowest with >= min_others other respondents
@@ -467,7 +500,7 @@ def contexts(
                     "label": ind.label,
                     "question": q.text,
                     "status": _status(bool(met[r, j]), self_in, bool(answered[r, j])),
-                    "answer": _answer_text(q, ind, row),
+                    "answer": answers[j][r],
                     "oui": ind.oui,
                     "non": ind.non,
                     "profile": ind.profile,
@@ -484,14 +517,12 @@ def contexts(
                 if g is None or P.size[P.index(g)] - 1 < spec.min_others:
                     entry[key] = None
                     continue
-                gi = P.index(g)
-                mean = float(score_sum[gi, ci] / P.size[gi])
-                entry[key] = {"mean": mean, "mean_fr": french.dec(mean, 1)}
+                entry[key] = mean_of(g, ci)
             profile.append(entry)
         out.append(
             {
-                "file": note_name(int(row["response_id"])),
-                "response_id": int(row["response_id"]),
+                "file": note_name(rid),
+                "response_id": rid,
                 "stratum": s,
                 "edition": spec.edition,
                 "synthetic": bool(synthetic),
@@ -518,8 +549,10 @@ def contexts(
                     for c in spec.chapters
                     if items_by_chapter[c]
                 ],
-                "previous": prev.get(str(row.get("structure_key") or "")) if prev else None,
-                "previous_edition": None if previous_codebook is None else previous_codebook.edition,
+                "previous": prev.get(keys[r]) if prev and keys is not None else None,
+                "previous_edition": None
+                if previous_codebook is None
+                else previous_codebook.edition,
             }
         )
     return out
@@ -595,7 +628,14 @@ def _previous_answers(df, spec, codebook, previous, previous_codebook) -> dict[s
     if not pairs:
         return {}
     pspec = NoteSpec(
-        previous_codebook.edition, "", "", spec.min_others, spec.chapters, spec.groups, (), spec.path
+        previous_codebook.edition,
+        "",
+        "",
+        spec.min_others,
+        spec.chapters,
+        spec.groups,
+        (),
+        spec.path,
     )
     pmet, pasked, pans = indicators(prev, pspec, previous_codebook, tuple(p for _, p in pairs))
     cur_keys = set(df["structure_key"].astype("string").dropna().str.strip()) - {""}
@@ -605,15 +645,15 @@ def _previous_answers(df, spec, codebook, previous, previous_codebook) -> dict[s
         for i, k in enumerate(df["structure_key"].astype("string"))
         if k is not pd.NA and str(k).strip()
     }
+    pans_txt = [answer_texts(prev, p, previous_codebook) for _, p in pairs]
+    cans_txt = [answer_texts(df, c, codebook) for c, _ in pairs]
     out: dict[str, dict] = {}
     for i, key in enumerate(pkeys):
         if key not in cur_keys:
             continue
         r = cur_pos[key]
-        prow = prev.iloc[i]
-        crow = df.iloc[r]
         items = []
-        for j, (ci, pi) in enumerate(pairs):
+        for j, (ci, _pi) in enumerate(pairs):
             before = _status(bool(pmet[i, j]), bool(pasked[i, j]), bool(pans[i, j]))
             after = _status(bool(cmet[r, j]), bool(casked[r, j]), bool(cans[r, j]))
             if before in ("oui", "non") and after in ("oui", "non"):
@@ -626,8 +666,8 @@ def _previous_answers(df, spec, codebook, previous, previous_codebook) -> dict[s
                     "label": ci.label,
                     "before": before,
                     "after": after,
-                    "before_answer": _answer_text(previous_codebook[pi.question], pi, prow),
-                    "after_answer": _answer_text(codebook[ci.question], ci, crow),
+                    "before_answer": pans_txt[j][i],
+                    "after_answer": cans_txt[j][r],
                     "change": change,
                 }
             )
