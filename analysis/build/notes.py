@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import csv
 import io
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -84,7 +85,11 @@ def executor_for(jobs: int | None, scheduler: str | None):
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         return _Inline(), 1, "1 process", lambda: None
-    ex = cf.ProcessPoolExecutor(max_workers=jobs)
+    # forkserver, not fork: a child forked from a process that already ran typst (its thread
+    # pools) can hang; the server process imports the renderer once, then forks the workers
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["analysis.report.notes"])
+    ex = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp)
     return ex, jobs, f"{jobs} processes", lambda: ex.shutdown(cancel_futures=True)
 
 
