@@ -279,6 +279,7 @@ def test_process_pool_gives_the_same_notes(planted, tmp_path):
 def test_dask_cluster_executor(planted, tmp_path):
     distributed = pytest.importorskip("distributed")
     df, _, _, out, _ = planted
+    # 8 respondents: the whole sample (7 others) is every note's peer group
     small = write_processed(df.head(8), out.parent / "planted.parquet", tmp_path / "small.parquet")
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
@@ -286,8 +287,9 @@ def test_dask_cluster_executor(planted, tmp_path):
         res = bn.make_notes(small, 2023, tmp_path / "notes", scheduler=cluster.scheduler_address)
     assert res.executor.startswith("dask scheduler")
     assert res.count == 8 and len(list((tmp_path / "notes").glob("note-*.pdf"))) == 8
-    for p in (tmp_path / "notes").glob("note-*.pdf"):
-        assert p.read_bytes() == (out / p.name).read_bytes()
+    bn.make_notes(small, 2023, tmp_path / "inline", jobs=1)
+    for p in (tmp_path / "inline").iterdir():
+        assert (tmp_path / "notes" / p.name).read_bytes() == p.read_bytes()
 
 
 # -- real data --------------------------------------------------------------------------------
