@@ -308,3 +308,64 @@ def test_real_2023_notes(real_2023, tmp_path, cb, spec):
     tpl = nt.read_template()
     for c in ctx[::20]:
         assert 2 <= nt.page_count(nt.render(tpl, c)) <= 4
+
+
+def test_cli_on_a_dask_cluster(tmp_path, monkeypatch, capsys):
+    """``barometre notes --scheduler``: the command renders on the cluster's workers."""
+    distributed = pytest.importorskip("distributed")
+    from analysis import cli
+    from analysis.build import prepare, writers
+
+    monkeypatch.setattr(prepare, "PROCESSED", str(tmp_path / "processed"))
+    export = writers.write_synthetic_export(
+        2023, n=60, seed=3, out=tmp_path / "synthetique-cli.csv"
+    )
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        code = cli.main(
+            [
+                "notes",
+                "--edition",
+                "2023",
+                "--input",
+                str(export),
+                "--out",
+                str(tmp_path / "out"),
+                "--scheduler",
+                cluster.scheduler_address,
+            ]
+        )
+    assert code == 0
+    assert f"dask scheduler {cluster.scheduler_address}" in capsys.readouterr().out
+    rows = list(csv.DictReader((tmp_path / "out" / "index.csv").open(encoding="utf-8")))
+    assert rows and all((tmp_path / "out" / r["file"]).is_file() for r in rows)
+    assert not (ROOT / "data" / "processed" / "synthetique-cli.parquet").exists()
+
+
+def test_cli_error_is_one_clear_message(tmp_path, monkeypatch, capsys):
+    from analysis import cli
+    from analysis.build import prepare
+
+    monkeypatch.setattr(prepare, "PROCESSED", str(tmp_path / "processed"))
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "note.typ").write_text("#let x = (\n", encoding="utf-8")
+    shutil.copy(nt.spec_path(2023), broken / "note-2023.yaml")
+    monkeypatch.setattr(nt, "TEMPLATES", broken)
+    code = cli.main(
+        [
+            "notes",
+            "--edition",
+            "2023",
+            "--input",
+            str(SYNTH_2023),
+            "--out",
+            str(tmp_path / "o"),
+            "--jobs",
+            "1",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "failed to compile" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
