@@ -264,6 +264,11 @@ def test_outputs_are_replaced_as_one_unit(planted, tmp_path):
     with pytest.raises(nt.NotesError, match="failed to compile"):
         bn.make_notes(data, 2023, dest, jobs=1, template=broken)
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
+    short = tmp_path / "short.typ"
+    short.write_text("#let d = json(bytes(sys.inputs.data))\nNote #d.response_id\n")
+    with pytest.raises(nt.NotesError, match=r"outside 2–4 pages, e\.g\. note-\d+\.pdf \(1 pages\)"):
+        bn.make_notes(data, 2023, dest, jobs=1, template=short)
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
     assert not list(tmp_path.glob(".notes.*"))
 
 
