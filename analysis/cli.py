@@ -1,7 +1,8 @@
 """The ``barometre`` command.
 
 Sub-commands: ``build`` (prepare, execute the chapters, render HTML + PDF), ``prepare``
-(export → processed dataset), ``tables`` (open-data CSV/XLSX of every aggregate), ``synth``
+(export → processed dataset), ``tables`` (open-data CSV/XLSX of every aggregate), ``notes`` (a
+confidential positioning note per respondent who asked for the results), ``synth``
 (synthetic LimeSurvey export), ``frame`` (national frame of an edition from the reference).
 
 Errors a user can act on are printed as one clear message with exit code 2; the traceback
@@ -28,6 +29,7 @@ _USER_ERRORS = (
     "analysis.stats.weights.WeightsError",
     "analysis.stats.published.AggregatesError",
     "analysis.survey.synth.SynthError",
+    "analysis.report.notes.NotesError",
 )
 
 
@@ -119,6 +121,36 @@ def _cmd_tables(args: argparse.Namespace) -> int:
         interval=args.interval,
     )
     print(f"wrote {path}")
+    return 0
+
+
+def _cmd_notes(args: argparse.Namespace) -> int:
+    from analysis.build import notes
+    from analysis.build import prepare as dataset
+
+    res = dataset.prepare_cached(
+        args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
+    )
+    previous = None
+    previous_edition = args.previous_edition or args.edition - 1
+    if args.previous_input:
+        previous = dataset.prepare_cached(
+            previous_edition,
+            Path(args.previous_input),
+            max_bytes=args.max_bytes,
+            max_rows=args.max_rows,
+        ).path
+    result = notes.make_notes(
+        res.path,
+        args.edition,
+        Path(args.out),
+        previous_path=previous,
+        previous_edition=previous_edition,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        say=print,
+    )
+    print(result.summary())
     return 0
 
 
@@ -266,6 +298,41 @@ def parser() -> argparse.ArgumentParser:
     _add_limits(t)
     _add_common(t)
     t.set_defaults(func=_cmd_tables)
+
+    n = sub.add_parser(
+        "notes",
+        help="one confidential positioning note (PDF) per respondent who asked for the results",
+        description="For every structure that asked for the results: a 2-4 page PDF placing its "
+        "answers beside its peers and all respondents (docs/notes.md), and OUT/index.csv. "
+        "Wording and layout: data/templates/note.typ and note-<edition>.yaml.",
+    )
+    n.add_argument("--edition", type=int, required=True)
+    n.add_argument(
+        "--input",
+        default=DEFAULT_INPUT,
+        help="LimeSurvey export (default: embedded synthetic data)",
+    )
+    n.add_argument("--out", required=True, help="output directory (replaced as one unit)")
+    n.add_argument(
+        "--previous-input",
+        default=None,
+        help="export of the previous edition: what changed, matched on the structure key",
+    )
+    n.add_argument("--previous-edition", type=int, default=None, help="default: edition - 1")
+    n.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count(),
+        help="local worker processes (default: cores = %(default)s; 1 = this process)",
+    )
+    n.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler (e.g. tcp://host:8786): render on that cluster",
+    )
+    _add_limits(n)
+    _add_common(n)
+    n.set_defaults(func=_cmd_notes)
 
     s = sub.add_parser(
         "synth",

@@ -17,7 +17,10 @@ and min–max over ``--runs`` runs (default 3).
 - ``estimates_real``: the design-based estimates (``method="frame"``) of every question × option
   × group of the real export, in-process, the processed dataset already read (target ≤ 1 s).
   ``python bench/run.py --only estimates_real`` runs this measure alone (no scratch copy);
-- ``chapters``: each notebook's execution time minus the floor, and its kernel's peak memory.
+- ``chapters``: each notebook's execution time minus the floor, and its kernel's peak memory;
+- ``notes_2000``: ``barometre notes`` for about 2 000 synthetic respondents (figures + one PDF
+  each, ``--jobs`` processes; the export is prepared beforehand, untimed): seconds and notes
+  per second. ``--only notes`` runs this measure alone (merged into ``results.json``).
 """
 
 from __future__ import annotations
@@ -220,11 +223,40 @@ def estimates_real(runs: int, root: Path) -> list[float]:
     return times
 
 
+#: Synthetic responses giving about 2 000 kept respondents (half never start or stop early).
+NOTES_RESPONSES = 3_900
+
+
+def notes_bench(runs: int, jobs: int) -> dict:
+    """``make_notes`` on ~2 000 synthetic respondents: seconds and notes per second."""
+    from analysis.build import notes, writers
+    from analysis.build import prepare as dataset
+
+    path = WORK / "synthetique-bench-notes.csv"
+    if not path.exists():
+        writers.write_synthetic_export(2023, n=NOTES_RESPONSES, seed=7, out=path)
+    prepared = dataset.prepare_cached(2023, path, out_dir=WORK / "notes-processed", root=ROOT)
+    times, res = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        res = notes.make_notes(prepared.path, 2023, WORK / "notes", jobs=jobs)
+        times.append(time.perf_counter() - t0)
+    out = stats(times)
+    out.update(
+        notes=res.count,
+        respondents=prepared.meta["counts"]["kept"],
+        jobs=jobs,
+        notes_per_second=round(res.count / out["median"], 1),
+        seconds_figures=round(res.seconds_contexts, 3),
+    )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
-    ap.add_argument("--only", choices=["estimates_real"], help="run this measure alone")
+    ap.add_argument("--only", choices=["estimates_real", "notes"], help="run this measure alone")
     args = ap.parse_args()
     runs = max(3, args.runs)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -233,6 +265,14 @@ def main() -> int:
             print("estimates_real: no ../shared data", file=sys.stderr)
             return 1
         print(json.dumps({"estimates_real": stats(estimates_real(runs, ROOT))}, indent=2))
+        return 0
+    if args.only == "notes":
+        path = ROOT / "bench" / "results.json"
+        results = json.loads(path.read_text()) if path.exists() else {}
+        print("notes (2 000 respondents)…", file=sys.stderr)
+        results["notes_2000"] = notes_bench(runs, args.jobs)
+        path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        print(notes_line(results["notes_2000"]))
         return 0
     copy_repo()
     sys.path.insert(0, str(REPO))
@@ -290,6 +330,9 @@ def main() -> int:
         results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs, scale=k))
     results["estimates_real"] = stats(estimates_real(runs, REPO)) if REAL.exists() else None
 
+    print("notes (2 000 respondents, one run: ~1 min on an idle machine)…", file=sys.stderr)
+    results["notes_2000"] = notes_bench(1, args.jobs)
+
     print("chapters…", file=sys.stderr)
     results["chapters"] = per_chapter(results["floor"]["median"], args.jobs)
     results["ratio_cold_to_floor_build"] = round(
@@ -325,10 +368,19 @@ def table(r: dict) -> str:
         else:
             lines.append(f"{key:<22}{v['median']:>10.3f}{v['min']:>9.3f}{v['max']:>9.3f}")
     lines.append(f"{'cold / floor_build':<22}{r['ratio_cold_to_floor_build']:>10.2f}")
+    if r.get("notes_2000"):
+        lines.append(notes_line(r["notes_2000"]))
     lines += ["", f"{'chapter':<24}{'s above floor':>14}{'peak MB':>10}", "-" * 48]
     for name, c in r["chapters"].items():
         lines.append(f"{name:<24}{c['seconds_above_floor']:>14.3f}{c['peak_mb']:>10.1f}")
     return "\n".join(lines)
+
+
+def notes_line(v: dict) -> str:
+    return (
+        f"{'notes_2000':<22}{v['median']:>10.3f}{v['min']:>9.3f}{v['max']:>9.3f}"
+        f"   {v['notes']} notes, {v['notes_per_second']} notes/s ({v['jobs']} jobs)"
+    )
 
 
 if __name__ == "__main__":
