@@ -458,6 +458,13 @@ def _link(blocks: list[Block], prev: Codebook) -> None:
             continue
         b.prev, b.score, b.match = q, -neg, ("heading", "text", "fuzzy")[stage]
         b.prev_edition = prev.edition
+    for b in blocks:  # an [Autre] text continues with its multiple choice
+        parent = blocks[b.other_of] if b.other_of is not None else None
+        if parent is not None and parent.prev is not None:
+            other = next((q for q in prev.questions if q.id == parent.prev.id + "_autre"), None)
+            if other is not None and other.type == "text":
+                b.prev, b.score, b.match = other, parent.score, parent.match
+                b.prev_edition = prev.edition
         used.add(q.id)
 
 
@@ -1179,14 +1186,17 @@ def _entries(blocks: list[Block], prev: Codebook | None, timing: list[dict]) -> 
             "text": normalise_text(b.stem),
         }
         if b.options:
-            entry["options"] = list(b.options)
+            entry["options"] = [str(o) for o in b.options]
         entry["columns"] = cols
         if b.asked_if:
-            entry["asked_if"] = dict(b.asked_if)
+            entry["asked_if"] = {
+                k: [str(x) for x in v] if isinstance(v, list) else str(v)
+                for k, v in b.asked_if.items()
+            }
         if b.prev is not None and b.type == b.prev.type:
             p: dict[str, Any] = {"edition": prev.edition, "id": b.prev.id}
             if b.option_map:
-                p["options"] = dict(b.option_map)
+                p["options"] = {str(k): str(v) for k, v in b.option_map.items()}
             if b.match == "fuzzy":
                 p["comparable"] = "wording" if b.score >= SURE else None
                 if p["comparable"] is None:
