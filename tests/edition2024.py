@@ -182,7 +182,7 @@ def write_lss(dest: Path) -> Path:
     groups: dict[str, int] = {}
     questions, subquestions, answers = [], [], []
     qid = 1000
-    for order, (ident, code, kind, text, group, options, subs, cond, other) in enumerate(spec):
+    for order, (_ident, code, kind, text, group, options, subs, cond, other) in enumerate(spec):
         gid = groups.setdefault(group, len(groups) + 1)
         qid += 1
         relevance = "1"
