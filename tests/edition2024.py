@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from conftest import ROOT
 
-from analysis.codebook import load
+from analysis.survey.codebook import load
 
 SOURCE = ROOT / "data" / "raw" / "synthetique-2023.csv"
 #: 2023 questions the 2024 questionnaire no longer asks (none is named by a chapter).
