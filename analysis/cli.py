@@ -139,6 +139,7 @@ def _cmd_frame(args: argparse.Namespace) -> int:
 
 
 def _cmd_codebook(args: argparse.Namespace) -> int:
+    from .build.writers import write_codebook
     from .survey import codebook as cbmod
     from .survey import draft
 
@@ -165,7 +166,7 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
         )
     previous = None if args.no_previous else cbmod.load(args.previous_edition)
     result = draft.draft(Path(args.input), args.edition, previous=previous, lss=args.lss)
-    path = draft.write(result, directory, force=args.force)
+    path = write_codebook(result, directory, force=args.force)
     print(result.summary.text())
     print(
         f"wrote {path}: review the questions with a 'review:' note, then run "

@@ -205,11 +205,13 @@ def test_new_edition_links_options_filters_and_reviews(drafted):
 
 
 def test_write_refuses_to_overwrite_and_round_trips(drafted, tmp_path):
-    path = dr.write(drafted, tmp_path)
+    from analysis.build.writers import write_codebook
+
+    path = write_codebook(drafted, tmp_path)
     assert path == tmp_path / "2024.yaml"
     with pytest.raises(dr.DraftError, match="--force"):
-        dr.write(drafted, tmp_path)
-    dr.write(drafted, tmp_path, force=True)
+        write_codebook(drafted, tmp_path)
+    write_codebook(drafted, tmp_path, force=True)
     cb = load(2024, tmp_path)
     assert len(cb.questions) == len(drafted.codebook["questions"])
     text = path.read_text(encoding="utf-8")

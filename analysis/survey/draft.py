@@ -46,7 +46,6 @@ import numpy as np
 
 from analysis.survey.codebook import (
     CHAPTERS,
-    CODEBOOK_DIR,
     Codebook,
     CodebookError,
     Question,
@@ -55,7 +54,7 @@ from analysis.survey.codebook import (
     normalise_text,
 )
 
-__all__ = ["Draft", "DraftError", "Summary", "draft", "read_raw", "write", "dump"]
+__all__ = ["Draft", "DraftError", "Summary", "draft", "read_raw", "codebook_text", "dump"]
 
 JNSP = "Je ne sais pas"
 MISSING = ("", "N/A")
@@ -1245,19 +1244,13 @@ def dump(raw: dict[str, Any], header: str) -> str:
     return header + "\n" + body
 
 
-def write(result: Draft, directory: Path | None = None, *, force: bool = False) -> Path:
-    """Validate the drafted codebook and write ``<directory>/<edition>.yaml`` (atomically)."""
+def codebook_text(result: Draft) -> str:
+    """The drafted codebook as the text of ``data/codebook/<edition>.yaml``, validated
+    (written by :func:`analysis.build.writers.write_codebook`)."""
     from analysis.survey.codebook import from_dict
 
-    directory = Path(directory or CODEBOOK_DIR)
-    edition = result.codebook["edition"]
-    path = directory / f"{edition}.yaml"
-    if path.exists() and not force:
-        raise DraftError(
-            f"{path} exists: it may hold a person's corrections — pass --force to replace it, "
-            "or draft into another directory (--out)"
-        )
     s = result.summary
+    edition = result.codebook["edition"]
     header = HEADER.format(
         edition=edition,
         source=s.source,
@@ -1265,11 +1258,7 @@ def write(result: Draft, directory: Path | None = None, *, force: bool = False) 
     )
     text = dump(result.codebook, header)
     try:
-        from_dict(result.codebook, path)
+        from_dict(result.codebook, Path(f"{edition}.yaml"))
     except CodebookError as exc:  # a bug of the drafter, not of the export
         raise DraftError(f"the drafted codebook does not validate: {exc}") from exc
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return text
