@@ -30,6 +30,7 @@ _USER_ERRORS = (
     "analysis.stats.published.AggregatesError",
     "analysis.survey.synth.SynthError",
     "analysis.survey.draft.DraftError",
+    "analysis.survey.schema.SchemaError",
     "analysis.survey.lss.LssError",
 )
 

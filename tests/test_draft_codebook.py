@@ -106,7 +106,7 @@ questions:
 def test_schema_errors_name_file_line_question_and_what_to_do(tmp_path):
     path = tmp_path / "2031.yaml"
     path.write_text(BAD, encoding="utf-8")
-    with pytest.raises(CodebookError) as exc:
+    with pytest.raises(schema.SchemaError) as exc:
         schema.validate(yaml.safe_load(BAD), str(path), BAD)
     msg = str(exc.value)
     assert "4 problem(s)" in msg
@@ -124,7 +124,7 @@ def test_rules_between_questions_are_located(tmp_path):
     text = BAD.replace("comparable: maybe", "comparable: 'no'").replace("Beta", "beta")
     text = text.replace("chapter: ai", "chapter: ia").replace("asked-if", "asked_if")
     text = text.replace("in: [Oui]", "in: [Peut-être]").replace("code: C1", "code: B1")
-    with pytest.raises(CodebookError) as exc:
+    with pytest.raises(schema.SchemaError) as exc:
         schema.validate(yaml.safe_load(text), "f.yaml", text)
     msg = str(exc.value)
     assert "f.yaml, line 23, question 'gamma', asked_if.in: filter values ['Peut-être']" in msg

@@ -54,27 +54,8 @@ from typing import Any
 
 import yaml
 
-CHAPTERS = (
-    "contexte",
-    "motivations",
-    "organisation",
-    "gouvernance",
-    "environnement",
-    "ia",
-    "cybersecurite",
-)
-TYPES = (
-    "single",
-    "multiple",
-    "ranking",
-    "matrix",
-    "numeric",
-    "text",
-    "upload",
-    "timing",
-    "personal",
-    "admin",
-)
+from analysis.survey.schema import CHAPTERS, TYPES, SchemaError, normalise_heading, validate
+
 #: Types that are tabulated in the report and the open-data export.
 TABULATED = ("single", "multiple", "ranking", "matrix", "numeric")
 #: Types whose columns are kept in the processed dataset.
@@ -85,13 +66,6 @@ CODEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "codebook"
 
 class CodebookError(ValueError):
     """A codebook file is malformed or inconsistent."""
-
-
-def normalise_heading(text: str) -> str:
-    """Canonical form of a heading or answer for matching: NFC, apostrophes, spaces folded."""
-    text = unicodedata.normalize("NFC", str(text))
-    text = text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
-    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -367,10 +341,11 @@ def normalise_text(text: str) -> str:
 def from_dict(raw: dict[str, Any], path: Path | None = None, text: str | None = None) -> Codebook:
     """A codebook from its YAML mapping, checked against the schema (``text``: the file's
     text, so that errors give the line of the YAML node at fault)."""
-    from analysis.survey.schema import validate
-
     where = str(path or "codebook")
-    validate(raw, where, text)
+    try:
+        validate(raw, where, text)
+    except SchemaError as exc:
+        raise CodebookError(str(exc)) from None
     return Codebook(
         edition=int(raw["edition"]),
         version=str(raw.get("version") or raw["edition"]),

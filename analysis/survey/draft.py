@@ -53,6 +53,7 @@ from analysis.survey.codebook import (
     normalise_heading,
     normalise_text,
 )
+from analysis.survey.lss import fold
 
 __all__ = ["Draft", "DraftError", "Summary", "draft", "read_raw", "codebook_text", "dump"]
 
@@ -137,13 +138,6 @@ class DraftError(ValueError):
 
 
 # -- text helpers -----------------------------------------------------------------------------
-def fold(text: str) -> str:
-    """Text for matching: no accents, case, apostrophes or punctuation; spaces folded."""
-    t = unicodedata.normalize("NFKD", normalise_heading(text)).encode("ascii", "ignore").decode()
-    t = re.sub(r"[^\w]+", " ", t.casefold())
-    return " ".join(t.split())
-
-
 def slug(text: str, words: int = 3, limit: int = 32) -> str:
     """A snake_case id from a text's first significant words."""
     toks = [w for w in fold(text).replace("_", " ").split() if w not in _STOP and len(w) > 1]

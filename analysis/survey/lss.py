@@ -22,10 +22,21 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LssError", "LssQuestion", "Structure", "read", "TYPE_OF", "parse_relevance"]
+from analysis.survey.schema import normalise_heading
+
+__all__ = [
+    "LssError",
+    "LssQuestion",
+    "Structure",
+    "read",
+    "fold",
+    "TYPE_OF",
+    "parse_relevance",
+]
 
 #: LimeSurvey question type letters → codebook types.
 TYPE_OF = {
@@ -54,6 +65,13 @@ _TERM = re.compile(
     r"""^\(*\s*([A-Za-z][A-Za-z0-9]*)(?:_([A-Za-z0-9]+))?(?:\.NAOK|\.code)?\s*==\s*["']([^"']*)["']\s*\)*$"""
 )
 _TAG = re.compile(r"<[^>]+>")
+
+
+def fold(text: str) -> str:
+    """Text for matching: no accents, case, apostrophes or punctuation; spaces folded."""
+    t = unicodedata.normalize("NFKD", normalise_heading(text)).encode("ascii", "ignore").decode()
+    t = re.sub(r"[^\w]+", " ", t.casefold())
+    return " ".join(t.split())
 
 
 class LssError(ValueError):
@@ -85,8 +103,6 @@ class Structure:
 
     def find(self, stem: str, labels: list[str | None]) -> LssQuestion | None:
         """The question whose text is the export heading's stem (sub-labels break ties)."""
-        from analysis.survey.draft import fold
-
         key = fold(stem)
         same = [q for q in self.questions if fold(q.text) == key]
         if len(same) > 1:

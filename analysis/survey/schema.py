@@ -21,14 +21,58 @@ otherwise be silently ignored); extra top-level keys (e.g. ``not_in_2023``) are 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from analysis.survey.codebook import CHAPTERS, TYPES, CodebookError, normalise_heading
+__all__ = [
+    "CHAPTERS",
+    "TYPES",
+    "CodebookFile",
+    "Problem",
+    "SchemaError",
+    "validate",
+    "locate",
+    "normalise_heading",
+    "MAX_REPORTED",
+]
 
-__all__ = ["CodebookFile", "Problem", "validate", "locate", "MAX_REPORTED"]
+CHAPTERS = (
+    "contexte",
+    "motivations",
+    "organisation",
+    "gouvernance",
+    "environnement",
+    "ia",
+    "cybersecurite",
+)
+TYPES = (
+    "single",
+    "multiple",
+    "ranking",
+    "matrix",
+    "numeric",
+    "text",
+    "upload",
+    "timing",
+    "personal",
+    "admin",
+)
+
+
+class SchemaError(ValueError):
+    """A codebook file does not follow the schema (``analysis.survey.codebook`` turns it into
+    a ``CodebookError``)."""
+
+
+def normalise_heading(text: str) -> str:
+    """Canonical form of a heading or answer for matching: NFC, apostrophes, spaces folded."""
+    text = unicodedata.normalize("NFC", str(text))
+    text = text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    return " ".join(text.split())
+
 
 #: At most this many problems are listed in one error (the rest are counted).
 MAX_REPORTED = 20
@@ -315,18 +359,18 @@ def _format(problems: list[Problem], raw: Any, where: str, text: str | None) -> 
 
 
 def validate(raw: Any, where: str = "codebook", text: str | None = None) -> CodebookFile:
-    """Check a codebook read from YAML; raise ``CodebookError`` listing every problem, each
+    """Check a codebook read from YAML; raise ``SchemaError`` listing every problem, each
     located (file, line when ``text`` is given, question id, key) with what to do."""
     if not isinstance(raw, dict) or "questions" not in raw or "edition" not in raw:
-        raise CodebookError(
+        raise SchemaError(
             f"{where}: expected a mapping with 'edition' and 'questions' — "
             "start the file with 'edition: <year>' and a 'questions:' list"
         )
     try:
         cb = CodebookFile.model_validate(raw)
     except ValidationError as exc:
-        raise CodebookError(_format(_problems_from(exc), raw, where, text)) from None
+        raise SchemaError(_format(_problems_from(exc), raw, where, text)) from None
     problems = _rules(cb)
     if problems:
-        raise CodebookError(_format(problems, raw, where, text))
+        raise SchemaError(_format(problems, raw, where, text))
     return cb
