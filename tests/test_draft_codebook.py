@@ -306,7 +306,25 @@ def test_hostile_or_wrong_lss_is_refused(tmp_path):
         lssmod.read(other)
 
 
-# -- the real 2023 export against the 2022 codebook -------------------------------------------
+# -- the real 2023 export -----------------------------------------------------------------------
+def test_real_2023_drafted_against_itself_gives_the_committed_codebook(real_2023):
+    """The export lacks the six identifying columns (removed before sharing) while its timing
+    columns carry their codes: they are kept from the codebook, the other codes still align."""
+    result = dr.draft(real_2023, 2023, previous=2023)
+    assert "courriel, prenom, nom, fonction, structure_name, siret" in result.summary.text()
+    got, ref = from_dict(result.codebook), load(2023)
+    assert [q.id for q in got.questions] == [q.id for q in ref.questions]
+    for q in ref.questions:
+        n = got[q.id]
+        assert (n.type, n.code, n.group, n.chapter, n.options) == (
+            q.type, q.code, q.group, q.chapter, q.options), q.id  # fmt: skip
+        assert [(c.heading, c.code, c.item) for c in n.columns] == [
+            (c.heading, c.code, c.item) for c in q.columns
+        ], q.id
+        assert (n.asked_if and n.asked_if.describe()) == (q.asked_if and q.asked_if.describe())
+    assert result.summary.review == 0
+
+
 def test_real_2023_drafted_against_2022(real_2023):
     """Types and filters inferred from the real export agree with the hand-made codebook."""
     got = from_dict(dr.draft(real_2023, 2023, previous=2022).codebook)

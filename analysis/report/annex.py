@@ -67,8 +67,8 @@ def unshown_rows(chapter, shown_ids: set[str] | list[str] | None = None) -> list
 
 
 _TYPES_FR = {
-    "single": "choix unique",
-    "multiple": "choix multiples",
+    "single": "choix\u00a0unique",
+    "multiple": "choix\u00a0multiples",
     "matrix": "matrice",
     "ranking": "classement",
     "numeric": "numérique",

@@ -143,7 +143,7 @@ def slug(text: str, words: int = 3, limit: int = 32) -> str:
     toks = [w for w in fold(text).replace("_", " ").split() if w not in _STOP and len(w) > 1]
     out = "_".join(toks[:words])[:limit].strip("_")
     if not out:
-        out = "q"
+        out = "colonne_sans_titre"
     if out[0].isdigit():
         out = "q_" + out
     return out
@@ -643,10 +643,10 @@ def _infer_filters(blocks: list[Block], cells: dict[int, np.ndarray], n: int) ->
 
 
 # -- codes and groups -------------------------------------------------------------------------
-def _assign_codes(blocks: list[Block], groups: list) -> list[str]:
+def _assign_codes(blocks: list[Block], groups: list, skip: set[str] = frozenset()) -> list[str]:
     """Questions' codes and groups from the timing columns; returns review notes."""
     notes = []
-    codes = [(code, name) for name, cs, _cols in groups for code in cs]
+    codes = [(code, name) for name, cs, _cols in groups for code in cs if code not in skip]
     targets = [
         b for b in blocks if b.kind in ("question", "upload", "personal") and b.other_of is None
     ]
@@ -689,6 +689,23 @@ def _assign_codes(blocks: list[Block], groups: list) -> list[str]:
                     f"code {codes[c][0]} and group «{codes[c][1]}» assigned by position — check them"
                 )
     return notes
+
+
+def _absent_identity(blocks: list[Block], groups: list, prev: Codebook | None) -> list[Question]:
+    """The previous edition's personal and identifying questions that this export lacks while
+    its timing columns still carry their codes (identifying columns removed before sharing)."""
+    if prev is None:
+        return []
+    present = {normalise_heading(h) for b in blocks for h in b.headings}
+    timing_codes = {c for _name, cs, _cols in groups for c in cs}
+    return [
+        q
+        for q in prev.questions
+        if (q.type == "personal" or q.identifying)
+        and len(q.columns) == 1
+        and normalise_heading(q.columns[0].heading) not in present
+        and q.code in timing_codes
+    ]
 
 
 # -- the draft --------------------------------------------------------------------------------
@@ -763,6 +780,7 @@ def draft(
     matrix = np.array(rows, dtype=object).reshape(n, len(headings))
     cells = {k: matrix[:, k].astype(str) for k in range(len(headings))}
     blocks, groups, total = _split(headings, prev)
+    absent = _absent_identity(blocks, groups, prev)
     structure = None
     if lss:
         from analysis.survey import lss as lssmod
@@ -806,10 +824,15 @@ def draft(
         for b in blocks:
             if b.prev is not None and b.type in ("text", "single"):
                 b.type = b.prev.type if b.prev.type in ("text", "single") else b.type
-    notes = _assign_codes(blocks, groups)
+    notes = _assign_codes(blocks, groups, {q.code for q in absent})
+    if absent:  # kept where a field export has them, so that ingestion drops them
+        notes.append(
+            f"identifying columns absent from this export, kept from {prev.edition} (a field "
+            f"export has them; ingestion drops them): {', '.join(q.id for q in absent)}"
+        )
 
     # ids, items, options
-    taken = {b.fixed["id"] for b in blocks if b.fixed}
+    taken = {b.fixed["id"] for b in blocks if b.fixed} | {q.id for q in absent}
     reserved = {q.id for q in prev.questions} if prev is not None else set()
     for b in blocks:
         if b.fixed or b.other_of is not None or b.kind not in ("question", "upload"):
@@ -839,6 +862,15 @@ def draft(
     timing = _timing_questions(headings, groups, total, prev)
     summary = _summarise(blocks, prev, edition, export, len(headings), notes)
     questions = _entries(blocks, prev, timing)
+    if absent:  # where the timing columns place them (after the metadata otherwise)
+        order = {c: k for k, c in enumerate(c for _n, cs, _c in groups for c in cs)}
+        for q in absent:
+            at = next(
+                (k for k, e in enumerate(questions)
+                 if e["type"] not in ("admin", "timing") and order.get(e["code"], -1) > order[q.code]),
+                len(questions),
+            )  # fmt: skip
+            questions.insert(at, _entry_of(q, q.columns[0].heading))
     raw: dict[str, Any] = {"edition": int(edition), "version": f"{edition}.1"}
     completion = _completion(blocks, prev)
     if completion:
@@ -1021,7 +1053,7 @@ def _timing_questions(
             {
                 "id": qid,
                 "code": f"groupTime{rank}",
-                "group": name or "(sans titre)",
+                "group": name,
                 "chapter": "contexte",
                 "type": "timing",
                 "text": f"Durée passée sur le groupe « {name} » et ses questions (secondes)",
