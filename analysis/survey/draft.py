@@ -900,7 +900,7 @@ def _items_and_options(b: Block, cells: dict[int, np.ndarray]) -> None:
                 if fuzz.ratio(f, best) >= OPTION_LINK and prev_items[best] not in taken:
                     item = prev_items[best]
                     b.review.append(
-                        f"item «{label}» taken as {item!r} of {b.prev_edition} (reworded)"
+                        f"item «{label}» taken as item {item} of {b.prev_edition} (reworded)"
                     )
             if item is None or item in taken:
                 if prev is not None:
@@ -945,18 +945,19 @@ def _items_and_options(b: Block, cells: dict[int, np.ndarray]) -> None:
             b.review.append(f"option «{new}» taken as «{old}» of {b.prev_edition} (reworded)")
         if added:
             b.review.append(
-                f"new option(s) {added}: no {b.prev_edition} counterpart (not compared)"
+                f"new option(s) {', '.join(f'«{o}»' for o in added)}: no {b.prev_edition} counterpart "
+                "(not compared)"
             )
         if gone:
             b.review.append(
-                f"option(s) of {b.prev_edition} not answered in {'this edition'}: {gone}"
+                f"option(s) of {b.prev_edition} not answered in this edition: {', '.join(f'«{g}»' for g in gone)}"
             )
     else:
         b.options = observed_order or _order_options(observed, counts)
         if not observed_order and b.type != "ranking":
             b.review.append(
                 "options ordered by a rule (Oui first, Non next, by frequency, Je ne sais pas "
-                "last): put them in the questionnaire's order"
+                "last): put them in the order of the questionnaire"
             )
 
 
@@ -968,7 +969,7 @@ def _filters_from_lss(blocks: list[Block]) -> None:
         if not b.lss.relevance_parsed:
             if b.lss.relevance.strip("() ") not in ("", "1"):
                 b.review.append(
-                    f"relevance equation not understood: {b.lss.relevance!r} — write asked_if by hand"
+                    f"relevance equation not understood: «{b.lss.relevance}» — write asked_if by hand"
                 )
             continue
         code, sub, answers = b.lss.relevance_parsed
@@ -1009,7 +1010,7 @@ def _chapters(blocks: list[Block]) -> None:
             guess = by_group.get(b.group)
             b.chapter = guess.most_common(1)[0][0] if guess else last
             b.review.append(
-                f"chapter {b.chapter!r} guessed from its group «{b.group}»: choose one of "
+                f"chapter {b.chapter} guessed from its group «{b.group}»: choose one of "
                 + ", ".join(CHAPTERS)
             )
         last = b.chapter
@@ -1075,7 +1076,7 @@ def _completion(blocks: list[Block], prev: Codebook | None) -> str | None:
         return None
     singles[-1].review.append(
         f"taken as the completion question (a response is complete when it answered it): "
-        f"{wanted!r} is not in this edition — check it"
+        f"{wanted} is not in this edition — check it"
     )
     return singles[-1].id
 
@@ -1112,9 +1113,9 @@ def _summarise(blocks, prev, edition, export, ncols, notes) -> Summary:
             sure = "reworded" if b.score >= SURE else "UNCERTAIN match"
             b.review.insert(
                 0,
-                f"{sure}: linked to {prev.edition} {b.prev.id!r} by text similarity "
+                f"{sure}: linked to {b.prev.id} of {prev.edition} by text similarity "
                 f"{b.score:.0f}/100 (candidates: {cands}); compare the wordings and set "
-                "previous.comparable (yes / wording / no), or remove 'previous'",
+                "previous.comparable (yes / wording / no), or remove previous",
             )
         if any("option" in r or "item" in r for r in b.review):
             s.options_changed.append(b.id)
@@ -1243,8 +1244,9 @@ def _entries(blocks: list[Block], prev: Codebook | None, timing: list[dict]) -> 
 # -- writing ----------------------------------------------------------------------------------
 HEADER = """\
 # Codebook of the {edition} edition of the Baromètre de la data dans les territoires.
-# Drafted by `barometre codebook` from {source}{previous}. This file is the source of truth:
-# edit it by hand, then check it with `barometre codebook --check --edition {edition}`.
+# Drafted by `barometre codebook` from {source}{previous}.
+# This file is the source of truth: edit it by hand, then check it with
+# `barometre codebook --check --edition {edition}`.
 #
 # - Every column of the export belongs to exactly one question, in export order.
 # - previous: the question of the previous edition it continues (matched on its text);
