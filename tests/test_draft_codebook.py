@@ -355,3 +355,88 @@ def test_real_2023_drafted_against_2022(real_2023):
     assert types >= 96  # of 97: only the column with an empty heading (admin) differs
     assert filters >= n_filters - 1 and n_filters == 27
     assert links >= n_links - 1  # projets_domaines (reworded by hand) is the exception
+
+
+LSS_L10N = """<?xml version="1.0" encoding="UTF-8"?>
+<document><LimeSurveyDocType>Survey</LimeSurveyDocType><DBVersion>600</DBVersion>
+<languages><language>fr</language><language>en</language></languages>
+<groups><rows><row><gid>1</gid><group_order>1</group_order></row></rows></groups>
+<group_l10ns><rows>
+ <row><gid>1</gid><group_name>Usages</group_name><language>fr</language></row>
+ <row><gid>1</gid><group_name>Uses</group_name><language>en</language></row>
+</rows></group_l10ns>
+<questions><rows>
+ <row><qid>1</qid><parent_qid>0</parent_qid><gid>1</gid><type>L</type><title>Q1</title>
+  <question_order>1</question_order><relevance>1</relevance></row>
+ <row><qid>2</qid><parent_qid>0</parent_qid><gid>1</gid><type>M</type><title>Q2</title>
+  <question_order>2</question_order><relevance>((Q1.NAOK == "A2"))</relevance></row>
+</rows></questions>
+<subquestions><rows>
+ <row><qid>3</qid><parent_qid>2</parent_qid><gid>1</gid><type>T</type><title>SQ002</title>
+  <question_order>2</question_order></row>
+ <row><qid>4</qid><parent_qid>2</parent_qid><gid>1</gid><type>T</type><title>SQ001</title>
+  <question_order>1</question_order></row>
+</rows></subquestions>
+<question_l10ns><rows>
+ <row><qid>1</qid><question>&lt;p&gt;Utilisez-vous l&#8217;IA ?&lt;/p&gt;</question><language>fr</language></row>
+ <row><qid>1</qid><question>Do you use AI?</question><language>en</language></row>
+ <row><qid>2</qid><question>Pour quoi ?</question><language>fr</language></row>
+ <row><qid>3</qid><question>Traduire</question><language>fr</language></row>
+ <row><qid>4</qid><question>Rédiger</question><language>fr</language></row>
+</rows></question_l10ns>
+<answers><rows>
+ <row><aid>10</aid><qid>1</qid><code>A2</code><sortorder>1</sortorder><scale_id>0</scale_id></row>
+ <row><aid>11</aid><qid>1</qid><code>A1</code><sortorder>2</sortorder><scale_id>0</scale_id></row>
+</rows></answers>
+<answer_l10ns><rows>
+ <row><aid>10</aid><answer>Oui</answer><language>fr</language></row>
+ <row><aid>11</aid><answer>Non</answer><language>fr</language></row>
+ <row><aid>10</aid><answer>Yes</answer><language>en</language></row>
+</rows></answer_l10ns>
+</document>
+"""
+
+
+def test_lss_of_limesurvey_4_and_later(tmp_path):
+    """Texts in the *_l10ns sections, the survey's first language, orders respected."""
+    path = tmp_path / "survey.lss"
+    path.write_text(LSS_L10N, encoding="utf-8")
+    s = lssmod.read(path)
+    q1, q2 = s.questions
+    assert (q1.code, q1.kind, q1.text, q1.group) == ("Q1", "L", "Utilisez-vous l’IA ?", "Usages")
+    assert q1.answers == ["Oui", "Non"] and q1.answer_codes == {"A2": "Oui", "A1": "Non"}
+    assert (q2.sub_codes, q2.sub_labels) == (["SQ001", "SQ002"], ["Rédiger", "Traduire"])
+    assert q2.relevance_parsed == ("Q1", [], ["A2"])
+    assert s.find("Pour quoi ?", ["Traduire"]) is q2
+
+
+def test_first_edition_without_previous_guesses_chapters_from_words():
+    got = dr.draft(CODEBOOK_DIR.parent / "raw" / "synthetique-2023.csv", 2023, previous=None)
+    cb = from_dict(got.codebook)
+    by_heading = {c.heading: q for q in cb.questions for c in q.columns}
+    ref = [q for q in load(2023).questions if q.type not in ("admin", "personal", "timing")]
+    right = sum(by_heading[q.columns[0].heading].chapter == q.chapter for q in ref)
+    assert right >= 0.9 * len(ref)  # 70 of 74 when measured
+    assert "new: 63 (no previous edition)" in got.summary.text()
+    assert all(q.previous is None for q in cb.questions)
+
+
+def test_cli_codebook_draft_refusal_and_check(tmp_path, edition2024, capsys):
+    from analysis.cli import main
+
+    args = ["codebook", "--edition", "2024", "--input", str(edition2024[0]),
+            "--previous-edition", "2023", "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    assert "new: 3:" in capsys.readouterr().out
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["codebook", "--check", "--edition", "2024", "--out", str(tmp_path)]) == 0
+    assert "2024.yaml: valid (104 questions; 7 question(s)" in capsys.readouterr().out
+    path = tmp_path / "2024.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("chapter: ia", "chapter: IA", 1),
+                    encoding="utf-8")  # fmt: skip
+    assert main(["codebook", "--check", "--edition", "2024", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}, line " in err and "chapter: 'IA' is not allowed — use one of" in err
+    assert main(["codebook", "--edition", "2024", "--out", str(tmp_path)]) == 2
+    assert "give --input" in capsys.readouterr().err

@@ -993,6 +993,29 @@ def _filters_from_lss(blocks: list[Block]) -> None:
         b.asked_if = cond
 
 
+#: Words of a question's group or text that suggest its chapter (when no question of the group
+#: continues from the previous edition), tried in this order.
+CHAPTER_WORDS = (
+    ("ia", ("intelligence artificielle", "ia ", "ia,", "algorithm")),
+    ("cybersecurite", ("cyber", "securite informatique")),
+    ("environnement", ("numerique responsable", "environnement", "ecolog", "climat", "sobriete")),
+    ("gouvernance", ("gouvernance", "droit", "rgpd", "ouverture", "transparence", "open data",
+                     "souverainete", "ethique")),
+    ("organisation", ("management", "organisation", "technique", "hebergement", "competence",
+                      " formation", " outil")),
+    ("motivations", ("objectif", "priorit", "usage", "motivation", "obstacle")),
+)  # fmt: skip
+
+
+def _chapter_from_words(*texts: str) -> str | None:
+    for text in texts:
+        t = " " + fold(text) + " "
+        for chapter, words in CHAPTER_WORDS:
+            if any(w in t for w in words):
+                return chapter
+    return None
+
+
 def _chapters(blocks: list[Block]) -> None:
     by_group: dict[str, Counter] = {}
     for b in blocks:
@@ -1008,7 +1031,11 @@ def _chapters(blocks: list[Block]) -> None:
             b.chapter = b.prev.chapter
         else:
             guess = by_group.get(b.group)
-            b.chapter = guess.most_common(1)[0][0] if guess else last
+            b.chapter = (
+                guess.most_common(1)[0][0]
+                if guess
+                else _chapter_from_words(b.group, b.stem) or last
+            )
             b.review.append(
                 f"chapter {b.chapter} guessed from its group «{b.group}»: choose one of "
                 + ", ".join(CHAPTERS)
