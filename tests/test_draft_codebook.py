@@ -440,3 +440,28 @@ def test_cli_codebook_draft_refusal_and_check(tmp_path, edition2024, capsys):
     assert f"{path}, line " in err and "chapter: 'IA' is not allowed — use one of" in err
     assert main(["codebook", "--edition", "2024", "--out", str(tmp_path)]) == 2
     assert "give --input" in capsys.readouterr().err
+
+
+def test_export_with_code_headings_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "id,submitdate,lastpage,G01Q05,G3Q05[SQ001],G3Q05[SQ002],G3Q08,G3Q08_filecount,"
+        "interviewtime,G01Q05Time\n1,,13,A1,Y,N,,0,12,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(dr.DraftError, match=r"codes.csv, line 1: the headings are LimeSurvey"):
+        dr.draft(path, 2024, previous=2023)
+
+
+def test_bad_exports_name_file_line_and_what_to_do(tmp_path):
+    header = "ID de la réponse,Question A ?,Question B ?\n"
+    empty = tmp_path / "empty.csv"
+    empty.write_text(header, encoding="utf-8")
+    with pytest.raises(dr.DraftError, match=r"empty.csv: no response in the export"):
+        dr.draft(empty, 2024, previous=2023)
+    cut = tmp_path / "cut.csv"
+    cut.write_text(header + "1,Oui,Non\n2,Oui\n", encoding="utf-8")
+    with pytest.raises(dr.DraftError, match=r"cut.csv, line 3: 2 fields where the header has 3"):
+        dr.draft(cut, 2024, previous=2023)
+    with pytest.raises(dr.DraftError, match=r"missing.csv: no such file"):
+        dr.draft(tmp_path / "missing.csv", 2024, previous=2023)

@@ -184,6 +184,21 @@ def read_raw(path: Path) -> tuple[list[str], list[list[str]]]:
     return headings, body
 
 
+_CODE_HEADING = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:\[[A-Za-z0-9_]+\]|_filecount|Time)?$")
+
+
+def _refuse_code_headings(export: Path, headings: list[str]) -> None:
+    """Question texts are what links editions: an export with code headings has none."""
+    coded = sum(bool(_CODE_HEADING.match(h.strip())) for h in headings)
+    if headings and coded > 0.8 * len(headings):
+        raise DraftError(
+            f"{export}, line 1: the headings are LimeSurvey question codes "
+            f"({', '.join(repr(h) for h in headings[:3])}…), not question texts — export the "
+            "responses again with Export results > Headings: 'Full question text' and "
+            "Responses: 'Full answers'"
+        )
+
+
 # -- blocks -----------------------------------------------------------------------------------
 @dataclass
 class Block:
@@ -779,6 +794,7 @@ def draft(
         raise DraftError(f"{export}: no response in the export — types cannot be inferred")
     matrix = np.array(rows, dtype=object).reshape(n, len(headings))
     cells = {k: matrix[:, k].astype(str) for k in range(len(headings))}
+    _refuse_code_headings(export, headings)
     blocks, groups, total = _split(headings, prev)
     absent = _absent_identity(blocks, groups, prev)
     structure = None
