@@ -265,7 +265,9 @@ def _split(headings: list[str], prev: Codebook | None) -> tuple[list[Block], lis
             continue
         if key in prev_fixed:
             q = prev_fixed[key]
-            blocks.append(Block("admin", q.text, [k], [h], [None], fixed=_entry_of(q, h)))
+            kind = "personal" if q.type == "personal" or q.identifying else "admin"
+            fixed = _entry_of(q, h)
+            blocks.append(Block(kind, q.text, [k], [h], [None], fixed=fixed, prev=q))
             continue
         if key in METADATA or key in ENRICHMENT:
             qid, code, text = METADATA.get(key) or ENRICHMENT[key]
@@ -390,8 +392,8 @@ def _continued_options(observed: list[str], counts: Counter, previous: tuple[str
     added = []
     for o in observed:
         n = normalise_heading(o)
-        if n in same:
-            keyed.append((pos[n], 0, o))
+        if n in same:  # the previous label, so that comparisons join on it
+            keyed.append((pos[n], 0, prev_by_norm[n]))
         elif o in mapping:
             keyed.append((pos[normalise_heading(mapping[o])], 1, o))
         else:
@@ -665,7 +667,6 @@ def _assign_codes(blocks: list[Block], groups: list, skip: set[str] = frozenset(
     targets = [
         b for b in blocks if b.kind in ("question", "upload", "personal") and b.other_of is None
     ]
-    targets += []
     if not codes:
         return ["no timing columns in the export: question codes and groups are invented"]
     known = {}
@@ -841,6 +842,10 @@ def draft(
             if b.prev is not None and b.type in ("text", "single"):
                 b.type = b.prev.type if b.prev.type in ("text", "single") else b.type
     notes = _assign_codes(blocks, groups, {q.code for q in absent})
+    for b in blocks:  # personal columns found by their heading take the timing code
+        if b.kind == "personal" and b.prev is None and b.code:
+            b.fixed.update(code=b.code, group=b.group)
+            b.fixed["columns"][0]["code"] = b.code
     if absent:  # kept where a field export has them, so that ingestion drops them
         notes.append(
             f"identifying columns absent from this export, kept from {prev.edition} (a field "
