@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+from analysis.stats.estimates import SANS_REPONSE
 from analysis.survey.codebook import TABULATED, Codebook, Question
 
 __all__ = ["NOTEBOOKS", "shown_question_ids", "unshown_questions", "unshown_rows", "show_unshown"]
@@ -50,13 +51,17 @@ def unshown_rows(chapter, shown_ids: set[str] | list[str] | None = None) -> list
     rows = []
     for q in unshown_questions(chapter.codebook, shown):
         sub = est[(est["question_id"] == q.id) & (est["stratum"] == "ensemble")]
-        sub = sub[~sub["suppressed"].astype(bool)] if "suppressed" in sub else sub
+        sub = sub[~sub["suppressed"].astype(bool) & (sub["option"] != SANS_REPONSE)]
+        if q.type == "ranking":  # the item most often ranked first
+            sub = sub[sub["option"] == "rang 1"]
         row = {"question": q, "base": None, "answer": None, "pct": None}
         if not sub.empty:
             top = sub.sort_values(["pct", "option"], ascending=[False, True]).iloc[0]
             label = str(top["option"])
             item = str(top.get("item") or "")
-            if item and q.type in ("multiple", "matrix"):
+            if q.type == "ranking":
+                label = f"{item} (classé premier)"
+            elif item and q.type in ("multiple", "matrix"):
                 labels = {c.item: c.label for c in q.columns}
                 label = f"{labels.get(item) or item}" + (
                     f" : {top['option']}" if q.type == "matrix" else ""
