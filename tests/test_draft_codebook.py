@@ -469,3 +469,19 @@ def test_bad_exports_name_file_line_and_what_to_do(tmp_path):
         dr.draft(cut, 2024, previous=2023)
     with pytest.raises(dr.DraftError, match=r"missing.csv: no such file"):
         dr.draft(tmp_path / "missing.csv", 2024, previous=2023)
+
+
+def test_same_text_another_shape_is_not_linked_but_said(tmp_path):
+    text = load(2023)["ia_projets"].text
+    path = tmp_path / "shape.csv"
+    rows = ["1,Oui,Non", "2,Non,Oui", "3,Oui,Oui", "4,N/A,N/A"]
+    path.write_text(
+        f'ID de la réponse,"{text} [En interne]","{text} [Avec un prestataire]"\n'
+        + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    got = dr.draft(path, 2024, previous=2023)
+    (q,) = [q for q in got.codebook["questions"] if q["type"] == "multiple"]
+    assert "previous" not in q
+    assert "changed from single to multiple: not linked" in q["review"][1]
+    assert "ia_projets" in got.summary.dropped

@@ -227,6 +227,7 @@ class Block:
     review: list[str] = field(default_factory=list)
     lss: Any = None
     prev_edition: int | None = None
+    type_changed: tuple[str, str, float] | None = None  # (previous id, its type, score)
 
 
 def _split(headings: list[str], prev: Codebook | None) -> tuple[list[Block], list, int | None]:
@@ -440,8 +441,6 @@ def _link(blocks: list[Block], prev: Codebook) -> None:
         labels_b = {fold(lbl or "") for lbl in b.labels}
         scored = []
         for q in cands:
-            if q.type not in _COMPATIBLE.get(b.type, {b.type}):
-                continue
             if any(normalise_heading(h) in by_heading and by_heading[normalise_heading(h)] is q
                    for h in b.headings):  # fmt: skip
                 stage, score = 0, 100.0
@@ -455,6 +454,12 @@ def _link(blocks: list[Block], prev: Codebook) -> None:
             labels_q = {fold(c.label or "") for c in q.columns}
             overlap = len(labels_b & labels_q) / max(len(labels_b | labels_q), 1)
             scored.append((stage, score, overlap, q))
+        other = [s for s in scored if s[3].type not in _COMPATIBLE.get(b.type, {b.type})]
+        scored = [s for s in scored if s[3].type in _COMPATIBLE.get(b.type, {b.type})]
+        other = [s for s in other if s[1] >= LINK]
+        if other:  # same text, another shape: not comparable as such
+            _st, score, _o, q = min(other, key=lambda s: (s[0], -s[1]))
+            b.type_changed = (q.id, q.type, score)
         good = [s for s in scored if s[1] >= CANDIDATE]
         good.sort(key=lambda s: (s[0], -s[1], -s[2]))
         b.candidates = [(q.id, round(score, 1)) for _st, score, _o, q in good[:3]]
@@ -1152,6 +1157,14 @@ def _summarise(blocks, prev, edition, export, ncols, notes) -> Summary:
             if prev is not None:
                 cands = ", ".join(f"{i} ({sc:.0f})" for i, sc in b.candidates) or "none"
                 b.review.insert(0, f"new question: not found in {prev.edition} (closest: {cands})")
+            if b.type_changed is not None:
+                old, old_type, score = b.type_changed
+                b.review.insert(
+                    1,
+                    f"its text matches {old} of {prev.edition} ({score:.0f}/100) but the question "
+                    f"changed from {old_type} to {b.type}: not linked, so not compared — link it "
+                    "by hand (previous:) only if the answers can be mapped",
+                )
             continue
         if b.match in ("heading", "text"):
             s.continuing.append(b.id)
