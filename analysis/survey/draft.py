@@ -1284,14 +1284,12 @@ def _entries(blocks: list[Block], prev: Codebook | None, timing: list[dict]) -> 
             p: dict[str, Any] = {"edition": prev.edition, "id": b.prev.id}
             if b.option_map:
                 p["options"] = {str(k): str(v) for k, v in b.option_map.items()}
-            if b.match == "fuzzy":
-                p["comparable"] = "wording" if b.score >= SURE else None
-                if p["comparable"] is None:
-                    del p["comparable"]
-                else:
-                    p["comparable_why"] = (
-                        f"drafted: text reworded (similarity {b.score:.0f}/100) — confirm"
-                    )
+            if b.match == "fuzzy":  # the wording changed: compare with a caveat, once confirmed
+                p["comparable"] = "wording"
+                p["comparable_why"] = (
+                    f"Drafted: the question was reworded (text similarity {b.score:.0f}/100); "
+                    "confirm, or set comparable: no"
+                )
             entry["previous"] = p
         if b.review:
             entry["review"] = list(dict.fromkeys(b.review))
