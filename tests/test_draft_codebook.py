@@ -485,3 +485,16 @@ def test_same_text_another_shape_is_not_linked_but_said(tmp_path):
     assert "previous" not in q
     assert "changed from single to multiple: not linked" in q["review"][1]
     assert "ia_projets" in got.summary.dropped
+
+
+def test_export_without_timing_columns_keeps_the_previous_codes():
+    """The synthetic 2022 export has no timing columns: continuing questions keep their 2022
+    codes, groups, items and column codes; its four filters come back from the N/A pattern."""
+    got = dr.draft(CODEBOOK_DIR.parent / "raw" / "synthetique-2022.csv", 2022, previous=2022)
+    cb, ref = from_dict(got.codebook), load(2022)
+    for q in ref.questions:
+        n = cb[q.id]
+        assert (n.code, n.group, n.type, n.options) == (q.code, q.group, q.type, q.options), q.id
+        assert [(c.code, c.item) for c in n.columns] == [(c.code, c.item) for c in q.columns]
+        assert (n.asked_if and n.asked_if.describe()) == (q.asked_if and q.asked_if.describe())
+    assert got.summary.review == 0 and got.summary.notes == []

@@ -672,13 +672,19 @@ def _assign_codes(blocks: list[Block], groups: list, skip: set[str] = frozenset(
     targets = [
         b for b in blocks if b.kind in ("question", "upload", "personal") and b.other_of is None
     ]
-    if not codes:
-        return ["no timing columns in the export: question codes and groups are invented"]
     known = {}
     for b in targets:  # anchors: a code the previous edition or the .lss gives
         c = b.lss.code if b.lss is not None else (b.prev.code if b.prev is not None else None)
         if c:
             known[id(b)] = c
+    if not codes:  # codes and groups of the previous edition (or the .lss) where they continue
+        for b in targets:
+            if id(b) in known:
+                b.code = known[id(b)]
+                b.group = b.lss.group if b.lss is not None else b.prev.group
+        if all(id(b) in known for b in targets):
+            return []
+        return ["no timing columns in the export: codes and groups of new questions are invented"]
     code_pos = {c: i for i, (c, _n) in enumerate(codes)}
     if len(codes) == len(targets):
         for b, (c, name) in zip(targets, codes, strict=True):
@@ -1240,8 +1246,11 @@ def _entries(blocks: list[Block], prev: Codebook | None, timing: list[dict]) -> 
                     if b.lss is not None and len(b.lss.sub_codes) == len(b.cols)
                     else None
                 )
+                same = b.prev is not None and b.prev.code == b.code and sub is None
+                old = {c.item: c.code for c in b.prev.columns} if same else {}
                 cols = [
-                    {"heading": h, "code": f"{b.code}[{sub[j] if sub else f'SQ{j + 1:03d}'}]",
+                    {"heading": h, "code": old.get(item)
+                     or f"{b.code}[{sub[j] if sub else f'SQ{j + 1:03d}'}]",
                      "item": item, "label": lbl}
                     for j, (h, item, lbl) in enumerate(zip(b.headings, b.items, b.labels, strict=True))
                 ]  # fmt: skip
