@@ -28,6 +28,11 @@ changed and what a person must decide.
    ``[Autre]`` texts take their multiple choice's filter.
 5. **Review notes** (``review:``) wherever a person must decide, and a printed summary.
 
+Codes: from the timing columns, aligned on the questions in export order; the personal and
+identifying columns removed from a shared export (while their timing codes remain) are kept from
+the previous codebook; without timing columns, continuing questions keep their previous codes.
+An export with code headings is refused (it has no question text to link editions by).
+
 With a LimeSurvey structure file (``.lss``, see :mod:`analysis.survey.lss`), codes, groups,
 types, answer options (in the questionnaire's order) and filters (relevance equations) are read
 from it rather than inferred.
