@@ -1,6 +1,7 @@
 """The ``barometre`` command.
 
-Sub-commands: ``build`` (prepare, execute the chapters, render HTML + PDF), ``prepare``
+Sub-commands: ``codebook`` (draft a new edition's codebook from its export, or check one),
+``build`` (prepare, execute the chapters, render HTML + PDF), ``prepare``
 (export → processed dataset), ``tables`` (open-data CSV/XLSX of every aggregate), ``notes`` (a
 confidential positioning note per respondent who asked for the results), ``synth``
 (synthetic LimeSurvey export), ``frame`` (national frame of an edition from the reference).
@@ -30,6 +31,9 @@ _USER_ERRORS = (
     "analysis.stats.published.AggregatesError",
     "analysis.survey.synth.SynthError",
     "analysis.report.notes.NotesError",
+    "analysis.survey.draft.DraftError",
+    "analysis.survey.schema.SchemaError",
+    "analysis.survey.lss.LssError",
 )
 
 
@@ -170,6 +174,53 @@ def _cmd_frame(args: argparse.Namespace) -> int:
     path = reference.write_frame(args.edition, reference.load_reference(), force=args.force)
     print(f"wrote {path}")
     return 0
+
+
+def _cmd_codebook(args: argparse.Namespace) -> int:
+    from .build.writers import write_codebook
+    from .survey import codebook as cbmod
+    from .survey import draft
+
+    directory = Path(args.out) if args.out else cbmod.CODEBOOK_DIR
+    if args.check:
+        cb = cbmod.load(args.edition, directory)
+        n_review = _count_reviews(cb.path)
+        print(
+            f"{cb.path}: valid ({len(cb.questions)} questions"
+            + (f"; {n_review} question(s) still carry a 'review:' note" if n_review else "")
+            + ")"
+        )
+        return 0
+    if not args.input or args.previous_edition is None and not args.no_previous:
+        raise draft.DraftError(
+            "codebook: give --input <export.csv> and --previous-edition <year> "
+            "(or --no-previous for a first edition)"
+        )
+    target = directory / f"{args.edition}.yaml"
+    if target.exists() and not args.force:
+        raise draft.DraftError(
+            f"{target} exists: it may hold a person's corrections — pass --force to replace it, "
+            "or --out <directory> to draft elsewhere"
+        )
+    previous = None if args.no_previous else cbmod.load(args.previous_edition)
+    result = draft.draft(Path(args.input), args.edition, previous=previous, lss=args.lss)
+    path = write_codebook(result, directory, force=args.force)
+    print(result.summary.text())
+    print(
+        f"wrote {path}: review the questions with a 'review:' note, then run "
+        f"`barometre frame --edition {args.edition}` and `barometre prepare --edition "
+        f"{args.edition} --input {args.input}`"
+    )
+    return 0
+
+
+def _count_reviews(path: Path | None) -> int:
+    import yaml
+
+    if path is None:
+        return 0
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return sum(1 for q in raw.get("questions", []) if isinstance(q, dict) and q.get("review"))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -355,6 +406,29 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--force", action="store_true", help="overwrite an existing frame")
     _add_common(f)
     f.set_defaults(func=_cmd_frame)
+
+    cb = sub.add_parser(
+        "codebook",
+        help="draft a new edition's codebook from its export, linked to the previous edition",
+        description="Split the export's headings into questions, infer types, options and "
+        "filters from the answers, link each question to the previous edition by its text, and "
+        "write data/codebook/<edition>.yaml with 'review:' notes where a person must decide. "
+        "With --check, validate an existing codebook.",
+    )
+    cb.add_argument("--edition", type=int, required=True)
+    cb.add_argument("--input", default=None, help="LimeSurvey export of the edition (CSV)")
+    cb.add_argument(
+        "--previous-edition", type=int, default=None, help="edition to link questions to"
+    )
+    cb.add_argument("--no-previous", action="store_true", help="draft without a previous edition")
+    cb.add_argument(
+        "--lss", default=None, help="LimeSurvey structure file (.lss) of the questionnaire"
+    )
+    cb.add_argument("--out", default=None, help="directory (default data/codebook)")
+    cb.add_argument("--force", action="store_true", help="replace an existing codebook")
+    cb.add_argument("--check", action="store_true", help="validate data/codebook/<edition>.yaml")
+    _add_common(cb)
+    cb.set_defaults(func=_cmd_codebook)
     return p
 
 

@@ -1,4 +1,5 @@
-"""Writers of the build stage's data outputs: open-data tables and synthetic exports.
+"""Writers of the build stage's data outputs: open-data tables, synthetic exports and drafted
+codebooks.
 
 The lower stages compute content (the export table, its XLSX, a synthetic export's CSV text);
 this module writes it atomically (:mod:`analysis.build.files`), so that an interrupted run
@@ -107,3 +108,19 @@ def write_synthetic_export(edition: int, n: int = 400, seed: int = 1, *, out: st
         raise synth.SynthError(f"{out}: is a directory; expected a CSV file path")
     frame = synth.generate(edition, n, seed)
     return atomic_write(out, synth.to_csv(frame).encode("utf-8"))
+
+
+def write_codebook(result, directory: str | Path | None = None, *, force: bool = False) -> Path:
+    """Write a drafted codebook (:func:`analysis.survey.draft.draft`) as
+    ``<directory>/<edition>.yaml`` (default ``data/codebook``); never over an existing file
+    (it may hold a person's corrections) unless ``force``."""
+    from analysis.survey import draft
+    from analysis.survey.codebook import CODEBOOK_DIR
+
+    path = Path(directory or CODEBOOK_DIR) / f"{result.codebook['edition']}.yaml"
+    if path.exists() and not force:
+        raise draft.DraftError(
+            f"{path} exists: it may hold a person's corrections — pass --force to replace it, "
+            "or --out <directory> to draft elsewhere"
+        )
+    return atomic_write(path, draft.codebook_text(result))

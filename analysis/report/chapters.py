@@ -187,12 +187,25 @@ class Chapter(ChapterSections):
         return int(len(self.data))
 
     def question(self, qid: str):
+        """The codebook's question; a chapter naming a question the edition does not ask fails
+        with the question, the edition and what to do (the build adds notebook and cell)."""
         try:
             return self.codebook[qid]
-        except KeyError as exc:
-            raise ReportError(str(exc)) from None
+        except KeyError:
+            renamed = [q.id for q in self.codebook.questions if q.previous and q.previous.id == qid]
+            hint = (
+                f"it is now {renamed[0]!r}: name that id"
+                if renamed
+                else "remove this call from the chapter, or give the question's id in the "
+                "edition's codebook"
+            )
+            where = self.codebook.path or f"the {self.edition} codebook"
+            raise ReportError(
+                f"question {qid!r} is not asked in edition {self.edition} ({where}) — {hint}"
+            ) from None
 
     def rows(self, qid: str, group: str = "ensemble"):
+        self.question(qid)
         est = self.estimates
         sub = est[(est["question_id"] == qid) & (est["stratum"] == group)]
         if sub.empty:
@@ -311,6 +324,7 @@ class Chapter(ChapterSections):
     ) -> None:
         from analysis.report import charts
 
+        self.question(qid)
         groups = [g for g in self.groups if g not in ("commune",)]
         fig = charts.by_stratum(
             self.estimates, qid, option, item, groups=groups, weighted_total=True
