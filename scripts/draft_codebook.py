@@ -61,6 +61,89 @@ class Q:
     note: str | None = None
 
 
+#: Comparability of each crosswalked question with its 2022 counterpart (``previous:``):
+#: ``yes`` (same question and answers, up to "collectivité" → "structure" and the 2023 split
+#: of "Non" into "prévu / pas prévu", merged back), ``wording`` (comparable with a caveat the
+#: report prints: an answer added, a word changed) or ``no`` (not drawn as an evolution).
+#: The reason is in French: the report prints it beside the comparison (or its absence).
+COMPARABILITY: dict[str, tuple[str, str]] = {
+    "rgpd_conformite": (
+        "wording",
+        "« Je ne sais pas » est proposé en 2023, pas en 2022.",
+    ),
+    "dpo_nomme": ("wording", "« Je ne sais pas » est proposé en 2023, pas en 2022."),
+    "rgpd_processus": (
+        "yes",
+        "Même question ; les deux « Non » de 2023 (prévu ou non) sont regroupés comme en 2022.",
+    ),
+    "souverainete_politique": (
+        "yes",
+        "Même question ; les deux « Non » de 2023 (prévu ou non) sont regroupés comme en 2022.",
+    ),
+    "clauses_juridiques": (
+        "yes",
+        "Même question ; les deux « Non » de 2023 (prévu ou non) sont regroupés comme en 2022.",
+    ),
+    "clauses_domaines": ("yes", "Même question, mêmes domaines."),
+    "projets_domaines": (
+        "no",
+        "En 2022, la question portait sur les nouveaux usages de la donnée *identifiés* dans "
+        "chaque domaine ; en 2023, sur les projets *engagés* (ou prévus) : ce ne sont pas les "
+        "mêmes faits.",
+    ),
+    "priorites": (
+        "no",
+        "Le classement portait sur trois priorités en 2022 et sur cinq en 2023, dont une seule "
+        "commune aux deux éditions : ni les parts classées premières ni les rangs moyens ne se "
+        "comparent.",
+    ),
+    "gouvernance_regles": (
+        "yes",
+        "Même question ; les deux « Non » de 2023 (prévu ou non) sont regroupés comme en 2022.",
+    ),
+    "charte_ethique": (
+        "wording",
+        "La charte devait être *élaborée* en 2022, *adoptée* en 2023.",
+    ),
+    "acculturation": ("wording", "« Je ne sais pas » est proposé en 2023, pas en 2022."),
+    "obstacles": ("yes", "Même question, mêmes obstacles proposés."),
+    "formation_besoins": ("yes", "Même question, mêmes besoins proposés."),
+    "directions_implication": (
+        "wording",
+        "Le niveau « Fonction leader » est nouveau en 2023 : le niveau comparé est « fonction "
+        "leader ou implication forte » en 2023 contre « implication forte » en 2022.",
+    ),
+    "opendata_obligations": (
+        "wording",
+        "En 2023, l'obligation rappelée vise aussi les administrations de plus de 50 agents, "
+        "pas seulement les collectivités de plus de 3 500 habitants.",
+    ),
+    "transparence_algo_info": ("yes", "Même question, mêmes réponses."),
+    "transparence_algo_actions": ("yes", "Même question, mêmes réponses."),
+    "ia_projets": (
+        "wording",
+        "La question portait sur les *expérimentations* en 2022, sur les *projets ou "
+        "expérimentations* en 2023.",
+    ),
+    "hebergement": ("yes", "Même question, mêmes réponses."),
+    "logiciels_choix": ("yes", "Même question (préambule légèrement abrégé), mêmes réponses."),
+    "open_source": ("yes", "Même question, mêmes réponses."),
+    "cyber_attaque_subie": ("yes", "Même question, mêmes réponses."),
+    "cyber_exposition": ("wording", "« Je ne sais pas » est proposé en 2023, pas en 2022."),
+    "cyber_risque_niveau": ("wording", "« Je ne sais pas » est proposé en 2023, pas en 2022."),
+    "cyber_obstacles": (
+        "wording",
+        "Les obstacles à la *diffusion* des outils de sécurité en 2022, à leur *mise en place* "
+        "en 2023 ; « Je ne sais pas » est proposé en 2023.",
+    ),
+    "cyber_mesures": (
+        "yes",
+        "Même question ; les deux « Non » de 2023 (prévu ou non) sont regroupés comme en 2022.",
+    ),
+    "numerique_responsable": ("yes", "Même question, mêmes réponses."),
+}
+
+
 # Groups in questionnaire order: (name as in "Durée pour le groupe : <name>", chapter, questions).
 # Question codes come from the group's "Durée pour la question: <code>" columns, in order.
 GROUPS: list[tuple[str, str, list[Q]]] = [
@@ -407,8 +490,10 @@ GROUPS: list[tuple[str, str, list[Q]]] = [
                 previous={
                     "id": "directions_implication",
                     "options": {
+                        # "Fonction leader" is new in 2023: compared with it added to "forte"
+                        "Fonction leader": "Implication forte",
                         "Cette direction n'existe pas dans ma structure": "Cette direction "
-                        "n'existe pas dans ma collectivité"
+                        "n'existe pas dans ma collectivité",
                     },
                 },
             ),
@@ -920,7 +1005,9 @@ HEADER_2023 = """\
 #   parent answer is not one of the listed values); tests/test_codebook.py checks each of
 #   them on the real file.
 # - previous: crosswalk to the 2022 codebook (matched on question text); options: maps a
-#   2023 answer to its 2022 label where they differ; note: caveats for comparisons.
+#   2023 answer to its 2022 label where they differ; note: caveats for comparisons;
+#   comparable: yes | wording | no (no: never drawn as an evolution; wording: drawn with
+#   comparable_why beside it); comparable_why: the reason, in French (the report prints it).
 """
 
 HEADER_2022 = """\
@@ -1098,7 +1185,13 @@ def draft_2023(export: Path) -> dict[str, Any]:
             if q.asked_if:
                 entry["asked_if"] = q.asked_if
             if q.previous:
-                entry["previous"] = {"edition": 2022, **q.previous}
+                comparable, why = COMPARABILITY[q.id]
+                entry["previous"] = {
+                    "edition": 2022,
+                    **q.previous,
+                    "comparable": comparable,
+                    "comparable_why": why,
+                }
             questions.append(entry)
             if q.type == "multiple":
                 multiples[q.id] = entry
