@@ -30,6 +30,8 @@ Schema of one question (keys in YAML)::
         edition: 2022
         id: gouvernance_regles_2022
         options: {"2023 label": "2022 label"}   # only where labels differ
+        comparable: "yes"            # yes | wording | no (no: never drawn as an evolution)
+        comparable_why: "…"          # the reason, in French (the report prints it)
 
 Column ids in the processed dataset are derived from the codebook: ``id`` for single, numeric and
 text questions, ``id__item`` for multiple choice and matrix rows, ``id__rangK`` for rankings.
@@ -118,6 +120,9 @@ class Previous:
     edition: int
     id: str
     options: dict[str, str] = field(default_factory=dict)
+    #: "yes", "wording" (compared, with the reason beside) or "no" (never drawn as an evolution).
+    comparable: str = "yes"
+    comparable_why: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,23 @@ class Codebook:
                     )
 
 
+COMPARABLE = ("yes", "wording", "no")
+
+
+def _comparable(value: Any, where: str, raw: dict[str, Any]) -> str:
+    """``previous.comparable`` as a string (YAML 1.1 reads a bare yes/no as a boolean)."""
+    if value is True:
+        value = "yes"
+    elif value is False:
+        value = "no"
+    if value not in COMPARABLE:
+        raise CodebookError(
+            f"{where}: question {raw.get('id')!r}: previous.comparable is {value!r}; "
+            f"expected one of {list(COMPARABLE)}"
+        )
+    return str(value)
+
+
 def _question(raw: dict[str, Any], where: str) -> Question:
     try:
         cond = raw.get("asked_if")
@@ -307,6 +329,8 @@ def _question(raw: dict[str, Any], where: str) -> Question:
                     normalise_text(k): normalise_text(v)
                     for k, v in (prev.get("options") or {}).items()
                 },
+                comparable=_comparable(prev.get("comparable", "yes"), where, raw),
+                comparable_why=normalise_text(prev.get("comparable_why") or ""),
             ),
             identifying=bool(raw.get("identifying", False)),
         )
