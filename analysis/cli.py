@@ -111,7 +111,12 @@ def _cmd_tables(args: argparse.Namespace) -> int:
         args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
     )
     path = writers.tables_for(
-        res.path, args.edition, Path(args.out), method=args.method, min_base=args.min_base
+        res.path,
+        args.edition,
+        Path(args.out),
+        method=args.method,
+        min_base=args.min_base,
+        interval=args.interval,
     )
     print(f"wrote {path}")
     return 0
@@ -244,7 +249,19 @@ def parser() -> argparse.ArgumentParser:
         help="LimeSurvey export (default: embedded synthetic data)",
     )
     t.add_argument("--out", required=True, help="output CSV path")
-    t.add_argument("--method", default="observatoire", choices=["observatoire", "frame", "raking"])
+    t.add_argument(
+        "--method",
+        default="frame",
+        choices=["frame", "observatoire", "raking"],
+        help="population estimates: frame (design-based, default), observatoire (published "
+        "weights), raking (see docs/estimation.md)",
+    )
+    t.add_argument(
+        "--interval",
+        default="logit",
+        choices=["logit", "beta"],
+        help="interval of estimates over several strata (frame, raking)",
+    )
     t.add_argument("--min-base", type=int, default=5)
     _add_limits(t)
     _add_common(t)

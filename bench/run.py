@@ -11,7 +11,12 @@ and min–max over ``--runs`` runs (default 3).
 - ``one_chapter_edited``: one notebook's prose changed;
 - ``data_changed``: one answer of the input export changed (every chapter re-executes);
 - ``prepare_*``: prepare + tables in-process (imports warm) on the real 2023 export (when
-  ``../shared`` is present) and on synthetic exports of 1×, 10× and 100× its size;
+  ``../shared`` is present) and on synthetic exports of 1×, 10× and 100× its size (the
+  design-based tables need a frame at least as large as the sample: the synthetic k× exports
+  are estimated on the 2023 frame scaled by k);
+- ``estimates_real``: the design-based estimates (``method="frame"``) of every question × option
+  × group of the real export, in-process, the processed dataset already read (target ≤ 1 s).
+  ``python bench/run.py --only estimates_real`` runs this measure alone (no scratch copy);
 - ``chapters``: each notebook's execution time minus the floor, and its kernel's peak memory.
 """
 
@@ -179,16 +184,38 @@ def per_chapter(floor_s: float, jobs: int) -> dict:
         return dict(pool.map(one, sorted((REPO / "notebooks").glob("*.ipynb"))))
 
 
-def prepare_tables(path: Path, edition: int, runs: int) -> list[float]:
+def prepare_tables(path: Path, edition: int, runs: int, scale: int = 1) -> list[float]:
     from analysis.build import prepare as dataset
     from analysis.build import writers
+    from analysis.survey.reference import load_frame
 
+    frame = {s: n * scale for s, n in load_frame(edition).counts.items()}
     out_dir = Path(tempfile.mkdtemp(dir=WORK))
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         res = dataset.prepare_cached(edition, path, out_dir=out_dir, root=REPO, force=True)
-        writers.tables_for(res.path, edition, out_dir / "tables.csv", xlsx=False)
+        writers.tables_for(res.path, edition, out_dir / "tables.csv", xlsx=False, frame=frame)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def estimates_real(runs: int, root: Path) -> list[float]:
+    """Design-based estimates of every question × option × group on the real export."""
+    import pandas as pd
+
+    from analysis.build import prepare as dataset
+    from analysis.stats.estimates import estimate_all
+    from analysis.survey import codebook
+
+    out_dir = Path(tempfile.mkdtemp(dir=WORK))
+    res = dataset.prepare_cached(2023, REAL, out_dir=out_dir, root=root, force=True)
+    df, cb = pd.read_parquet(res.path), codebook.load(2023)
+    estimate_all(df, cb, method="frame")  # warm
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        estimate_all(df, cb, method="frame")
         times.append(time.perf_counter() - t0)
     return times
 
@@ -197,9 +224,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
+    ap.add_argument("--only", choices=["estimates_real"], help="run this measure alone")
     args = ap.parse_args()
     runs = max(3, args.runs)
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.only == "estimates_real":
+        if not REAL.exists():
+            print("estimates_real: no ../shared data", file=sys.stderr)
+            return 1
+        print(json.dumps({"estimates_real": stats(estimates_real(runs, ROOT))}, indent=2))
+        return 0
     copy_repo()
     sys.path.insert(0, str(REPO))
     results: dict = {}
@@ -253,7 +287,8 @@ def main() -> int:
         path = WORK / f"synthetique-bench-{k}x.csv"
         if not path.exists():
             writers.write_synthetic_export(2023, n=REAL_SIZE * k, seed=k, out=path)
-        results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs))
+        results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs, scale=k))
+    results["estimates_real"] = stats(estimates_real(runs, REPO)) if REAL.exists() else None
 
     print("chapters…", file=sys.stderr)
     results["chapters"] = per_chapter(results["floor"]["median"], args.jobs)
@@ -282,6 +317,7 @@ def table(r: dict) -> str:
         "prepare_1x",
         "prepare_10x",
         "prepare_100x",
+        "estimates_real",
     ):
         v = r.get(key)
         if v is None:

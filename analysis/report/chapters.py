@@ -109,7 +109,12 @@ class Chapter(Narrative, ChapterSections):
         from analysis.stats.estimates import estimate_all
 
         return estimate_all(
-            self.data, self.codebook, self.edition, groups=self.groups, min_base=self.min_base
+            self.data,
+            self.codebook,
+            self.edition,
+            groups=self.groups,
+            min_base=self.min_base,
+            method="frame",  # design-based population estimates (docs/estimation.md)
         )
 
     @cached_property
