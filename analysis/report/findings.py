@@ -211,15 +211,22 @@ def level_sentence(ch: Any, f: Finding) -> str:
         else:
             cand = sub[~sub["option"].isin(["sans réponse", "Je ne sais pas"])]
             names = list(cand["option"])
-        items = [(_short(n), float(p)) for n, p in zip(names, cand["pct"], strict=True)]
+        items = [(_lower(_short(n)), float(p)) for n, p in zip(names, cand["pct"], strict=True)]
         text = wording.ranking(items, top=3)
-        return fmt.typo(f"Parmi les {fmt.num(fig.base_n)} {f.base}, {_lower(text)} ({f.says}).")
+        return fmt.typo(f"Parmi les {fmt.num(fig.base_n)} {f.base}, {text} ({f.says}).")
     if fig.base_n == 0:
         return ""
     return fmt.typo(f"{fmt.pct(fig.pct)} des {fmt.num(fig.base_n)} {f.base} {f.says}.")
 
 
 _ARTICLES = ("Le ", "La ", "Les ", "L’", "L'", "Un ", "Une ", "Des ", "D’", "D'")
+
+
+def _decap(text: str) -> str:
+    """Lower-case a capitalised first word after a colon ("En 2022" → "en 2022"), not an acronym."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 def _lower(text: str) -> str:
@@ -315,7 +322,7 @@ def evolution_sentence(ch: Any, f: Finding) -> str:
     if comparable == "":
         return ""
     if comparable == "no":
-        return fmt.typo(f"Pas de comparaison avec {prev_ed} : {_lower(why.rstrip('.'))}.")
+        return fmt.typo(f"Pas de comparaison avec {prev_ed} : {_decap(why.rstrip('.'))}.")
     r = evolution_row(ch, f)
     if r is None or bool(r["suppressed"]):
         return ""
@@ -332,7 +339,7 @@ def evolution_sentence(ch: Any, f: Finding) -> str:
         f"« {_short(r['option'])} » est {change}."
     )
     if comparable == "wording":
-        text += f" Comparaison à lire avec prudence : {_lower(why.rstrip('.'))}."
+        text += f" Comparaison à lire avec prudence : {_decap(why.rstrip('.'))}."
     return fmt.typo(text)
 
 
@@ -654,7 +661,7 @@ FINDINGS: tuple[Finding, ...] = (
         "gouvernance",
         "transparence_algo_info",
         "Oui",
-        "{Part} {v:se dit|se disent} bien informée(s) de la transparence algorithmique",
+        "{Part} se {v:dit bien informée|disent bien informées} de la transparence algorithmique",
         "jugent leurs services bien informés de l’obligation de transparence algorithmique",
     ),
     _F(
@@ -786,7 +793,7 @@ FINDINGS: tuple[Finding, ...] = (
         "cybersecurite",
         "cyber_exposition",
         "Oui, de façon continue",
-        "{Part} se {v:sent|sentent} exposée(s) en continu aux attaques",
+        "{Part} se {v:sent exposée|sentent exposées} en continu aux attaques",
         "se pensent exposées de façon continue à des attaques cyber",
         key=True,
     ),

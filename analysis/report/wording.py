@@ -209,6 +209,8 @@ def ranking(items: list[tuple[str, float]], *, top: int = 3, verb: str = "arrive
     lead = [t for t in ordered if printed(t[1]) == printed(ordered[0][1])]
     rest = ordered[len(lead) :]
     if len(lead) == 1:
+        if lead[0][0].lower().startswith(("des ", "les ")):  # a plural subject
+            verb = {"arrive": "arrivent", "est": "sont"}.get(verb, verb)
         head = f"{lead[0][0]} {verb} en tête ({fmt.pct(lead[0][1])})"
     else:
         plural = {"arrive": "arrivent", "est": "sont"}.get(verb, verb)
