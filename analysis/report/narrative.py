@@ -193,6 +193,13 @@ class Narrative:
             cap += " Hachuré : moins de 10 répondants, chiffre fragile."
         return fig, fmt.typo(cap)
 
+    def short_label(self, qid: str) -> str:
+        """What a question is about, without repeating its text: its section's title."""
+        for f in F.FINDINGS:
+            if f.question == qid:
+                return F.title(self, f)
+        return _squash(self.codebook[qid].text)
+
     def question_text(self, qid: str) -> None:
         """The question's text, once (for a section without a finding)."""
         _md(fmt.typo(f"*Question : « {_squash(self.codebook[qid].text)} »*"))
@@ -268,7 +275,7 @@ class Narrative:
                 continue
             q = self.codebook[f.question]
             if comparable == "no":
-                other.append(f"- *{_squash(q.text)}* — {why}")
+                other.append(f"- *{self.short_label(q.id)}* — {why}")
                 continue
             r = F.evolution_row(self, f)
             if r is None:
@@ -286,7 +293,7 @@ class Narrative:
                 ]
             )
             if comparable == "wording":
-                other.append(f"- ¹ *{_squash(q.text)}* — {why}")
+                other.append(f"- ¹ *{self.short_label(q.id)}* — {why}")
         if not comparable_rows and not other:
             return
         parts = []
@@ -334,12 +341,17 @@ class Narrative:
             elif q.type == "ranking":
                 option = "rang 1"
             md = tables.stratum_table(
-                self.estimates, q.id, option, groups=groups, weighted_total=False
+                self.estimates,
+                q.id,
+                option,
+                groups=groups,
+                weighted_total=False,
+                max_columns=len(groups) + 1,  # one table per question, not split
             )
             what = f" — part « {option} »" if option else ""
             tables.show_table(
                 md,
-                fmt.typo(f"{_squash(q.text)}{what} (par type de structure, n entre parenthèses)"),
+                fmt.typo(f"{self.short_label(q.id)}{what} : par type de structure"),
                 f"tbl-annexe-{q.id.replace('_', '-')}",
             )
 

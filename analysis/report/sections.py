@@ -419,9 +419,9 @@ class ChapterSections:
         )
         display_markdown(
             fmt.typo(
-                text
-                + "C'est pourquoi chaque pourcentage est donné avec sa base, et qu'un pourcentage "
-                "« pondéré » est aussi proposé (voir la notice technique)."
+                text + "C'est pourquoi chaque chiffre est donné comme une part des structures "
+                "répondantes, sa base nommée, et qu'une estimation pour l'ensemble des "
+                "collectivités n'est donnée que lorsqu'elle est fiable (voir la notice technique)."
             )
         )
 
