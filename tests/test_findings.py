@@ -83,13 +83,14 @@ def test_every_number_of_a_finding_sentence_is_its_charts_value(chapters):
         values = fig.barometre["values"]
         item, option = F.resolve(ch, f)
         sentence = F.level_sentence(ch, f)
+        types = F.types_sentence(ch, f)
         if f.kind == "share":
             key = "ensemble" if fig.barometre["chart"] == "by_type" else f"{item}|{option}"
             assert sentence.startswith(fmt.pct(values[key])), (f.id, sentence, values[key])
         # every percentage the sentence prints is one the chart shows
         shown = {fmt.pct(v) for v in values.values()}
-        for number in _numbers(sentence):
-            assert number in shown, (f.id, number, sentence, sorted(shown))
+        for number in _numbers(sentence + " " + types):
+            assert number in shown, (f.id, number, sentence, types, sorted(shown))
         checked += 1
     assert checked == len(F.FINDINGS) >= 40
 

@@ -235,14 +235,21 @@ def _lower(text: str) -> str:
 
 
 def types_sentence(ch: Any, f: Finding) -> str:
-    """The difference between types of structure, where their intervals support it."""
+    """The difference between types of structure, where their intervals support it.
+
+    Only for a finding whose chart is drawn by type (a single-choice share), so that every
+    number of the sentence is one the reader sees in the chart.
+    """
+    if f.kind != "share" or ch.codebook[f.question].type != "single":
+        return ""
     figs = []
     groups = set(ch.estimates["stratum"])
     for s in TYPES:
         if s not in groups:
             continue
         fig = figure(ch, f, s)
-        if fig.base_n >= MIN_TYPE_N:
+        # types with a population interval ("autre" has no frame) and enough respondents
+        if fig.base_n >= MIN_TYPE_N and fig.ci is not None:
             figs.append((s, fig))
     if len(figs) < 2:
         return ""
@@ -250,8 +257,6 @@ def types_sentence(ch: Any, f: Finding) -> str:
     lo_s, lo = min(figs, key=lambda t: t[1].pct)
     if hi.printed == lo.printed:
         return ""
-    if hi.ci is None or lo.ci is None:
-        return ""  # no population interval: no claim on types
     if wording.intervals_separate(hi.ci, lo.ci):
         return fmt.typo(
             f"La part est nettement plus élevée chez {TYPE_NAMES[hi_s]} ({fmt.pct(hi.pct)}, "

@@ -312,7 +312,11 @@ class ChapterSections:
                 "5 %. Les EPCI et les métropoles sont regroupés, comme dans les tableaux publiés de "
                 "l'édition précédente. Les deux échantillons ne sont pas composés de la même façon "
                 "(bien plus de structures « autres » cette année) : une évolution peut refléter ce "
-                "changement de composition autant qu'un changement des pratiques."
+                "changement de composition autant qu'un changement des pratiques. L'édition "
+                "publiée comparait aussi les domaines des projets engagés en 2023 aux usages "
+                "identifiés en 2022, et les priorités classées parmi cinq (2023) et parmi trois "
+                "(2022) : ce rapport ne tire pas d'évolution de ces deux questions, qui ne "
+                "mesurent pas la même chose."
             )
         )
 
