@@ -369,11 +369,11 @@ class ChapterSections:
         )
 
     def weights_figure(self) -> None:
-        """Share of each stratum in the weighted total (default weights)."""
+        """Share of each stratum in the published method's weighted total."""
         from analysis.report import charts
 
         full = self.data  # the respondents in scope
-        w = full.groupby("stratum", observed=False)["weight"].sum()
+        w = full.groupby("stratum", observed=False)["weight_observatoire"].sum()
         total = float(w.sum()) or 1.0
         strata = [s for s in self.scope if s in w.index]
         fig = charts.counts_bar(
@@ -386,8 +386,8 @@ class ChapterSections:
             base=len(full),
         )
         cap = fmt.typo(
-            "Part de chaque strate dans le total pondéré (pondération « observatoire »), "
-            f"édition {self.edition} ; base : {fmt.num(len(full))} répondants."
+            "Part de chaque strate dans le total pondéré de la méthode publiée. "
+            f"Base : {fmt.num(len(full))} structures répondantes."
         )
         self._show_figure(fig, cap, charts.alt_text(fig))
 
