@@ -218,3 +218,12 @@ def test_notebook_markdown_types_no_number():
             if c["cell_type"] == "markdown":
                 text = "".join(c["source"])
                 assert not re.search(r"\d+\s*%|\bpts\b", text), (path.name, text[:80])
+
+
+def test_without_a_previous_edition_no_comparison_is_written(processed):
+    ch = open_chapter("motivations", edition=2023, data_path=str(processed))
+    for f in ch.findings():
+        _title, sentences = F.lede(ch, f)
+        assert sentences and not any("2022" in s or "None" in s for s in sentences), f.id
+    rows = ch.key_findings()
+    assert all(r["previous_pct"] is None for r in rows)

@@ -324,8 +324,8 @@ def evolution_row(ch: Any, f: Finding, group: str = "hors_communes_lt_3500"):
 def evolution_sentence(ch: Any, f: Finding) -> str:
     comparable, why = comparability(ch, f.question)
     prev_ed = ch.previous_edition
-    if comparable == "":
-        return ""
+    if comparable == "" or not prev_ed or not getattr(ch, "previous_path", None):
+        return ""  # no previous edition to compare with
     if comparable == "no":
         return fmt.typo(f"Pas de comparaison avec {prev_ed} : {_decap(why.rstrip('.'))}.")
     r = evolution_row(ch, f)

@@ -102,11 +102,13 @@ class Narrative:
         """The introduction's key findings, each with the previous edition's value beside it."""
         from analysis.report.tables import show_table
 
-        prev = self.previous_edition
+        prev = self.previous_edition if self.previous_path else None
         rows = []
         for k in self.key_findings(intro=True):
             now = f"{fmt.pct(k['pct'])} ({fmt.num(k['count'])} sur {fmt.num(k['base_n'])})"
-            if k["comparable"] in ("", None):
+            if prev is None:
+                then = "–"
+            elif k["comparable"] in ("", None):
                 then = "question nouvelle"
             elif k["comparable"] == "no":
                 then = "non comparable"
@@ -122,16 +124,18 @@ class Narrative:
         header = [
             "Part des structures répondantes qui…",
             f"{self.edition}",
-            f"{prev} → {self.edition}, hors communes < 3 500 hab.",
+            f"{prev or 'Édition précédente'} → {self.edition}, hors communes < 3 500 hab.",
         ]
         md = _pipe(header, rows, "lrr")
-        show_table(
-            md,
-            f"Chiffres clés {self.edition} : part des {fmt.num(self.n)} structures répondantes ; "
-            f"évolution depuis {prev} sur les structures répondantes hors communes de moins de "
-            "3 500 habitants (¹ : question reformulée, voir le chapitre)",
-            "tbl-chiffres-cles",
+        caption = (
+            f"Chiffres clés {self.edition} : part des {fmt.num(self.n)} structures répondantes"
         )
+        if prev:
+            caption += (
+                f" ; évolution depuis {prev} sur les structures répondantes hors communes de "
+                "moins de 3 500 habitants (¹ : question reformulée, voir le chapitre)"
+            )
+        show_table(md, caption, "tbl-chiffres-cles")
 
     # -- checked claims -----------------------------------------------------------------------------
     def share(
@@ -268,6 +272,9 @@ class Narrative:
         from analysis.report.tables import show_table
 
         prev = self.previous_edition
+        if not prev or not self.previous_path:
+            _md("*Pas d'édition précédente à comparer.*")
+            return
         comparable_rows, other = [], []
         for f in self.findings():
             comparable, why = F.comparability(self, f.question)
