@@ -240,3 +240,119 @@ def test_population_columns_give_r_intervals_per_group_kind():
     j = names.index("autre")
     assert np.isnan(out["estimate"][:, j]).all() and (out["ci_method"][:, j] == "").all()
     assert not out["has_estimate"][:, j].any()
+
+
+def test_estimates_table_with_the_frame_method_matches_r():
+    """The estimates table (codebook questions, asked_if filter, numeric) on the R dataset."""
+    from analysis.stats.estimates import SANS_REPONSE, estimate_all, headline
+    from analysis.survey.codebook import from_dict
+
+    data, known, design, groups = load("shaped")
+    cb = from_dict(
+        {
+            "edition": 2099,
+            "questions": [
+                {
+                    "id": "q1",
+                    "chapter": "contexte",
+                    "type": "single",
+                    "text": "Q1 ?",
+                    "options": list(Q1[:-1]),
+                    "columns": [{"heading": "Q1", "code": "Q1"}],
+                },
+                {
+                    "id": "q2",
+                    "chapter": "contexte",
+                    "type": "single",
+                    "text": "Q2 ?",
+                    "options": ["Oui", "Non"],
+                    "columns": [{"heading": "Q2", "code": "Q2"}],
+                    "asked_if": {"question": "q1", "in": ["Oui"]},
+                },
+                {
+                    "id": "x",
+                    "chapter": "contexte",
+                    "type": "numeric",
+                    "text": "X ?",
+                    "columns": [{"heading": "X", "code": "X"}],
+                },
+            ],
+        }
+    )
+    df = pd.DataFrame(
+        {
+            "response_id": data["response_id"].astype(int),
+            "stratum": data["stratum"],
+            "q1": data["q1"].replace("", None),
+            "q2": data["q2"].replace({"": None, "NA": None}),
+            "x": pd.to_numeric(data["x"], errors="coerce"),
+        }
+    )
+    frame = {s: int(n) for s, n in data.loc[data["stratum"] != "autre", ["stratum", "N"]].values}
+    est = estimate_all(df, cb, method="frame", frame=frame)
+    names = {"": SANS_REPONSE}
+    checked = 0
+    for r in known["estimates"]:
+        option = names.get(r["option"], r["option"])
+        row = est[
+            (est["question_id"] == r["question"])
+            & (est["option"] == option)
+            & (est["stratum"] == r["group"])
+        ].iloc[0]
+        scale = 1.0 if r["question"] == "x" else 100.0
+        assert row["weighted_pct"] == pytest.approx(scale * r["estimate"], rel=REL, abs=1e-12)
+        assert row["se"] == pytest.approx(scale * r["se"], rel=REL, abs=1e-12)
+        interval = r.get("ci") or r.get("logit")
+        if interval is not None:
+            got = [row["ci_low"] / scale, row["ci_high"] / scale]
+            tol = POINT * (abs(r["estimate"]) if r["question"] == "x" else 1)
+            assert np.allclose(got, interval, rtol=0, atol=tol), (r, got)
+            checked += 1
+    assert checked > 20
+    # per stratum: the exact interval of R's phyper inversion
+    for r in known["strata"]:
+        if "exact" not in r:
+            continue
+        row = est[
+            (est["question_id"] == "q1")
+            & (est["option"] == names.get(r["option"], r["option"]))
+            & (est["stratum"] == r["stratum"])
+        ].iloc[0]
+        assert np.allclose([row["ci_low"], row["ci_high"]], np.multiply(100, r["exact"]), atol=1e-9)
+    autre = est[est["stratum"] == "autre"]
+    assert autre["weighted_pct"].isna().all() and not autre["reliable"].any()
+    # a median has no interval: it is as reliable as the mean of the same group
+    mean = est[(est["question_id"] == "x") & (est["option"] == "moyenne")].set_index("stratum")
+    median = est[(est["question_id"] == "x") & (est["option"] == "médiane")].set_index("stratum")
+    assert mean["reliable"].any() and not mean["reliable"].all()
+    assert median["reliable"].equals(mean["reliable"])
+    h = headline(df, cb["q1"], "Oui", method="frame", frame=frame, codebook=cb)
+    ens = est[
+        (est["question_id"] == "q1") & (est["option"] == "Oui") & (est["stratum"] == "ensemble")
+    ]
+    assert h.weighted_pct == pytest.approx(float(ens["weighted_pct"].iloc[0]), rel=1e-12)
+    assert h.ci_method == "logit" and h.reliable is False
+
+
+def test_design_errors_name_the_stratum():
+    with pytest.raises(dm.DesignError, match="stratum 'region' .* no frame count"):
+        dm.Design.from_strata(["epci", "region"], {"epci": 10})
+    with pytest.raises(dm.DesignError, match="'metropole' has 22 respondents but N = 21"):
+        dm.Design.from_strata(["metropole"] * 22, {"metropole": 21})
+    with pytest.raises(dm.DesignError, match="row 1 has stratum 'mairie'"):
+        dm.Design.from_strata(["epci", "mairie"], {"epci": 10})
+    d = dm.Design.from_strata(["epci", "autre", "epci"], {"epci": 10})
+    assert d.weights.tolist() == [5.0, 0.0, 5.0] and d.index.tolist() == [0, -1, 0]
+
+
+def test_committed_datasets_are_what_the_generator_writes(tmp_path):
+    """The R known answers were computed on these exact files (regenerate both together)."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "scripts" / "r_fixtures" / "make_datasets.py"
+    spec = importlib.util.spec_from_file_location("make_datasets", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    for name in DATASETS:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (FIXTURES / f"{name}.csv").read_bytes()

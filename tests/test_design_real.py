@@ -119,3 +119,16 @@ def test_issue_figures_through_the_open_data(real_2023, tmp_path):
     autre = pick["gouvernance_regles", "Oui", "autre"]
     assert autre["weighted_pct"] == autre["ci_method"] == "" and autre["reliable"] == "false"
     assert float(autre["pct"]) == pytest.approx(100 * 39 / 75)
+
+
+def test_observatoire_stays_and_equals_the_frame_domain_hors_petites_communes(real_2023):
+    """The published "Total pondéré" (observatoire, 69 % "insufficient" culture, README) is the
+    design's point estimate on the domain hors communes < 3 500 hab."""
+    cb = cbmod.load(2023)
+    option = next(o for o in cb["acculturation"].options if "insuffisant" in o)
+    obs = estimate_all(processed(real_2023), cb, method="observatoire")
+    o = row(obs, "acculturation", option, "ensemble")
+    assert round(o["weighted_pct"]) == 69 and o["ci_method"] == "wilson-kish"
+    f = row(estimates(real_2023), "acculturation", option, "hors_communes_lt_3500")
+    assert f["weighted_pct"] == pytest.approx(o["weighted_pct"], rel=1e-9)
+    assert f["ci_method"] == "logit"

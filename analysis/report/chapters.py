@@ -234,6 +234,8 @@ class Chapter(Narrative, ChapterSections):
             "ci": ci,
             "suppressed": bool(sel["suppressed"].any()),
             "group": group,
+            # the publication rule (docs/estimation.md); a sum of options has no such flag
+            "reliable": len(sel) == 1 and ("reliable" not in sel or bool(sel["reliable"].iloc[0])),
         }
 
     def sentence(
@@ -258,7 +260,11 @@ class Chapter(Narrative, ChapterSections):
         fields = {
             "pct": fmt.SUPPRESSED if ns else fmt.pct(v["pct"]),
             "wpct": fmt.SUPPRESSED if ns or v["wpct"] is None else fmt.pct(v["wpct"]),
-            "ci": fmt.ci(*v["ci"]) if v["ci"] else "",
+            "ci": (
+                fmt.ci(*v["ci"]) + ("" if v.get("reliable", True) else ", estimation non fiable")
+            )
+            if v["ci"]
+            else "",
             "n": fmt.num(v["n"]),
             "base": fmt.base(v["n"]),
             "count": fmt.num(v["count"]),

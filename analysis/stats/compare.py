@@ -84,9 +84,19 @@ class CompareError(ValueError):
 
 
 def estimate_for_comparison(
-    df: pd.DataFrame, codebook: Codebook, *, weight: str | None = "weight", min_base: int = 5
+    df: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    weight: str | None = "weight",
+    min_base: int = 5,
+    method: str | None = None,
+    frame=None,
 ) -> pd.DataFrame:
-    """Current-edition estimates on :data:`COMPARISON_GROUPS` (weighted on the two totals)."""
+    """Current-edition estimates on :data:`COMPARISON_GROUPS` (weighted on the two totals).
+
+    ``method``/``frame``: see :func:`analysis.stats.estimates.estimate_all` (``"frame"``: the
+    design-based estimates, whose standard errors give the design-based comparison).
+    """
     return estimate_all(
         df,
         codebook,
@@ -94,6 +104,8 @@ def estimate_for_comparison(
         groups=COMPARISON_GROUPS,
         min_base=min_base,
         weighted_groups=DEFAULT_GROUPS,
+        method=method,
+        frame=frame,
     )
 
 

@@ -119,6 +119,13 @@ class Design:
                 f"data: row {pos} has stratum {values.iloc[pos]!r}; expected one of {list(STRATA)}"
             )
         order = [s for s in FRAME_STRATA if s in counts]
+        uncounted = values.isin(FRAME_STRATA) & ~values.isin(order)
+        if uncounted.any():
+            pos = int(np.flatnonzero(uncounted.to_numpy())[0])
+            raise DesignError(
+                f"frame: stratum {values.iloc[pos]!r} (row {pos}) has respondents but no frame "
+                f"count; expected a count for it in the frame ({sorted(counts)})"
+            )
         population = np.array([float(counts[s]) for s in order])
         index = pd.Categorical(values.where(values.isin(order)), categories=order).codes.astype(
             "int64"
@@ -587,15 +594,14 @@ def population_columns(
             d = np.asarray(domain, dtype=bool) & (design.index >= 0)
             counts = S.T @ (np.where(d[:, None], X, 0.0))  # (H, k)
             asked = S.T @ d.astype("float64")  # (H,)
-            h_of = G.argmax(axis=0)  # stratum of each single group
-            for j in np.flatnonzero(single):
-                h = h_of[j]
-                if asked[h] <= 0:
-                    continue
-                exact_k[:, j] = counts[h]
-                exact_n[:, j] = asked[h]
-                exact_N[:, j] = domain_size(asked[h], design.sampled[h], design.population[h])
-                method[:, j] = EXACT
+            js = np.flatnonzero(single)
+            hs = G[:, js].argmax(axis=0)  # the stratum of each single-stratum group
+            ok = asked[hs] > 0
+            js, hs = js[ok], hs[ok]
+            exact_k[:, js] = counts[hs].T
+            exact_n[:, js] = asked[hs]
+            exact_N[:, js] = domain_size(asked[hs], design.sampled[hs], design.population[hs])
+            method[:, js] = EXACT
         method[has & e.census] = CENSUS
         point = has & e.census
         lo[point], hi[point] = e.estimate[point], e.estimate[point]

@@ -135,7 +135,17 @@ def _column(df: pd.DataFrame, col: str, question: Question) -> pd.Series:
 
 def _codes(df: pd.DataFrame, col: str, question: Question, levels: Sequence[str]) -> np.ndarray:
     """Position of each value in ``levels``; -1 when missing. Unknown values are an error."""
-    values = _column(df, col, question).astype("object")
+    series = _column(df, col, question)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the processed dataset: no string work
+        where = {level: i for i, level in enumerate(levels)}
+        lookup = np.array(
+            [-1 if c == "" else where.get(c, -2) for c in series.cat.categories] + [-1],
+            dtype="int64",
+        )
+        codes = lookup[series.cat.codes.to_numpy()]  # code -1 (missing) → the last entry
+        if not (codes == -2).any():
+            return codes
+    values = series.astype("object")
     missing = values.isna().to_numpy() | values.eq("").to_numpy()
     codes = pd.Categorical(values.where(~missing), categories=list(levels)).codes
     bad = (codes < 0) & ~missing
@@ -418,11 +428,11 @@ class _Builder:
         has = cat["has"].astype(bool)
         cv = cat["cv"].astype("float64")
         weak = np.nan_to_num(cat["weak"].astype("float64"), nan=0.0)
-        median = cat["option"] == MEDIAN  # no interval: reliable as its mean
+        median = cat["option"] == MEDIAN  # no interval: reliable as its mean (rows option-major)
         reliable = dm.reliable(cv, weak, cat["census"].astype(bool), suppressed, has)
         if median.any():
             pos = np.flatnonzero(median)
-            reliable[pos] = reliable[pos - 1] & has[pos]
+            reliable[pos] = reliable[pos - len(self.names)] & has[pos]  # the mean's row
         return pd.DataFrame(
             {
                 "question_id": cat["question"],

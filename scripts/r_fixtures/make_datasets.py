@@ -111,9 +111,9 @@ def small() -> list[dict[str, str]]:
     return _rows(spec, rng)
 
 
-def write(name: str, rows: list[dict[str, str]]) -> Path:
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{name}.csv"
+def write(name: str, rows: list[dict[str, str]], out: Path = OUT) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, ["response_id", *rows[0]], lineterminator="\n")
         writer.writeheader()
@@ -122,9 +122,12 @@ def write(name: str, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def main() -> None:
-    for name, make in (("shaped", shaped), ("random", random_design), ("small", small)):
-        print(write(name, make()))
+DATASETS = (("shaped", shaped), ("random", random_design), ("small", small))
+
+
+def main(out: Path = OUT) -> None:
+    for name, make in DATASETS:
+        print(write(name, make(), out))
 
 
 if __name__ == "__main__":
