@@ -48,7 +48,7 @@ def test_significant_lead_needs_separate_intervals():
 
 
 def test_worded_checks_the_french_wording():
-    claims.check("ia", "plus d'un tiers", PRED.worded("plus d'un tiers"))
+    claims.check("ia", "près de deux sur cinq", PRED.worded("près de deux structures sur cinq"))
     with pytest.raises(ClaimError, match="près de la moitié"):
         claims.check("ia", "près de la moitié", PRED.worded("près de la moitié"))
 

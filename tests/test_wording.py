@@ -23,6 +23,7 @@ EPCI = w.Noun("EPCI", "EPCI", feminine=False)
         (25.5, "plus d'un quart des structures"),  # printed 26 %
         (25.4, "un quart des structures"),
         (33, "un tiers des structures"),
+        (43, "plus de deux structures sur cinq"),
         (47, "près de la moitié des structures"),
         (50, "la moitié des structures"),
         (57, "plus de la moitié des structures"),
@@ -55,6 +56,7 @@ def test_every_printed_value_gets_true_words():
         "une structure sur cinq": 20,
         "un quart": 25,
         "un tiers": 100 / 3,
+        "deux structures sur cinq": 40,
         "la moitié": 50,
         "deux tiers": 200 / 3,
         "trois quarts": 75,

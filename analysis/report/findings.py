@@ -192,10 +192,29 @@ def _short(label: str) -> str:
     return text.strip()
 
 
-def title(ch: Any, f: Finding) -> str:
-    fig = figure(ch, f)
+def leaders(ch: Any, f: Finding) -> list[str]:
+    """The answers (or matrix rows) tied in the lead once printed, for a ``top`` finding."""
     item, option = resolve(ch, f)
-    return fmt.typo(fill(f.title, fig.pct, top=item or option))
+    if f.kind != "top":
+        return [item or option]
+    sub = _rows(ch.estimates, f.question, "ensemble")
+    q = ch.codebook[f.question]
+    if q.type in ("matrix", "ranking"):
+        cand = sub[(sub["option"] == option) & (sub["item"] != "")]
+        names = list(cand["item"])
+    else:
+        cand = sub[~sub["option"].isin(["sans réponse", "Je ne sais pas"])]
+        names = list(cand["option"])
+    best = wording.printed(float(cand["pct"].max()))
+    return [n for n, p in zip(names, cand["pct"], strict=True) if wording.printed(float(p)) == best]
+
+
+def title(ch: Any, f: Finding) -> str:
+    """The section's title; a ``top`` finding names every answer tied in the lead."""
+    fig = figure(ch, f)
+    tied = [_short(n) for n in leaders(ch, f)]
+    top = tied[0] if len(tied) == 1 else fmt.join_fr([tied[0]] + [_lower(t) for t in tied[1:]])
+    return fmt.typo(fill(f.title, fig.pct, top=top))
 
 
 def level_sentence(ch: Any, f: Finding) -> str:
@@ -473,7 +492,7 @@ FINDINGS: tuple[Finding, ...] = (
         "organisation",
         "fonctions_data",
         "Existe",
-        "Les fonctions consacrées à la donnée restent rares",
+        "{Top} : la fonction consacrée à la donnée la plus répandue",
         "part des structures où elle existe",
         kind="top",
     ),

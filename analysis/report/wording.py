@@ -68,6 +68,7 @@ _ANCHORS: tuple[tuple[float, str, str], ...] = (
     (20.0, "one_in", "cinq"),
     (25.0, "frac", "un quart"),
     (100.0 / 3.0, "frac", "un tiers"),
+    (40.0, "n_in", "deux sur cinq"),
     (50.0, "frac", "la moitié"),
     (200.0 / 3.0, "frac", "deux tiers"),
     (75.0, "frac", "trois quarts"),
