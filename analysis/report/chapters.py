@@ -115,6 +115,10 @@ class Chapter(Narrative, ChapterSections):
             groups=self.groups,
             min_base=self.min_base,
             method="frame",  # design-based population estimates (docs/estimation.md)
+            # a chapter estimates its own questions; the introduction and notice, all of them
+            questions=None
+            if self.name == "contexte"
+            else [q.id for q in self.codebook.questions if q.chapter == self.name],
         )
 
     @cached_property
