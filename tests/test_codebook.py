@@ -387,3 +387,37 @@ def test_2022_filters_match_the_number_of_answers(cb22, agg22):
                 assert n_answers <= fits, structure
             else:
                 assert n_answers == fits, (q.code, structure)
+
+
+def test_every_crosswalk_says_whether_it_is_comparable_and_why(cb23):
+    linked = [q for q in cb23.questions if q.previous is not None]
+    assert linked
+    for q in linked:
+        assert q.previous.comparable in ("yes", "wording", "no"), q.id
+        assert len(q.previous.comparable_why) > 10, q.id
+    status = {q.id: q.previous.comparable for q in linked}
+    # 2022 asked about uses identified, 2023 about projects engaged; 3 vs 5 ranked items
+    assert status["projets_domaines"] == "no"
+    assert status["priorites"] == "no"
+    # the DSI's involvement: 2023's new "Fonction leader" level is compared with it added
+    dirs = cb23["directions_implication"].previous
+    assert dirs.comparable == "wording" and dirs.options["Fonction leader"] == "Implication forte"
+
+
+def test_comparable_must_be_yes_wording_or_no():
+    raw = {
+        "edition": 2023,
+        "questions": [
+            {
+                "id": "q",
+                "chapter": "ia",
+                "type": "single",
+                "text": "Q ?",
+                "options": ["Oui", "Non"],
+                "columns": [{"heading": "Q ?"}],
+                "previous": {"edition": 2022, "id": "q", "comparable": "maybe"},
+            }
+        ],
+    }
+    with pytest.raises(cbmod.CodebookError, match="comparable"):
+        cbmod.from_dict(raw)

@@ -128,7 +128,6 @@ def write_cover(root: Path, params: dict, notice: str) -> None:
         info = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         info = {}
-    source = info.get("source_name") or Path(params["data_path"]).name
     kept = info.get("counts", {}).get("kept")
     lines.append(
         f"Édition {params['edition']}"
@@ -137,8 +136,7 @@ def write_cover(root: Path, params: dict, notice: str) -> None:
             if params.get("previous_path")
             else ""
         )
-        + f". Données : `{source}`"
-        + (f" ({kept} répondants après nettoyage)" if kept else "")
+        + (f" : {kept} structures répondantes après nettoyage" if kept else "")
         + "."
     )
     atomic_write(root / EXECUTED / "_cover.md", "\n".join(lines) + "\n")

@@ -647,8 +647,11 @@ def estimate_all(
     method: str | None = None,
     frame: Any = None,
     interval: str = dm.LOGIT,
+    questions: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Estimates of every tabulated question of ``codebook``, in codebook order.
+
+    ``questions``: only these question ids (a chapter's), still in codebook order.
 
     Row order: question (codebook order), item, option (codebook order, "sans réponse" last),
     group (order of ``groups``). ``edition`` defaults to the codebook's.
@@ -666,9 +669,13 @@ def estimate_all(
       effective size, on ``weighted_groups`` (default ``ensemble``); ``weight=None``: none.
     """
     edition = codebook.edition if edition is None else edition
+    tabulated = codebook.of_type(*TABULATED)
+    if questions is not None:
+        wanted = set(questions)
+        tabulated = [q for q in tabulated if q.id in wanted]
     return _estimate(
         df,
-        codebook.of_type(*TABULATED),
+        tabulated,
         edition=edition,
         weight=weight,
         groups=groups,

@@ -31,7 +31,8 @@ Schema of one question (keys in YAML)::
         id: gouvernance_regles_2022
         options: {"2023 label": "2022 label"}   # only where labels differ
         note: "…"                    # caveat for comparisons
-        comparable: wording          # yes | wording | no, and comparable_why: "…"
+        comparable: "yes"            # yes | wording | no (no: never drawn as an evolution)
+        comparable_why: "…"          # the reason, in French (the report prints it)
       review: ["…"]                  # the drafter's notes where a person must decide
 
 Column ids in the processed dataset are derived from the codebook: ``id`` for single, numeric and
@@ -100,8 +101,9 @@ class Previous:
     id: str
     options: dict[str, str] = field(default_factory=dict)
     note: str | None = None
-    comparable: str | None = None  # yes | wording | no
-    comparable_why: str | None = None
+    #: "yes", "wording" (compared, with the reason beside) or "no" (never drawn as an evolution).
+    comparable: str = "yes"
+    comparable_why: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,23 @@ class Codebook:
                     )
 
 
+COMPARABLE = ("yes", "wording", "no")
+
+
+def _comparable(value: Any, where: str, raw: dict[str, Any]) -> str:
+    """``previous.comparable`` as a string (YAML 1.1 reads a bare yes/no as a boolean)."""
+    if value is True:
+        value = "yes"
+    elif value is False:
+        value = "no"
+    if value not in COMPARABLE:
+        raise CodebookError(
+            f"{where}: question {raw.get('id')!r}: previous.comparable is {value!r}; "
+            f"expected one of {list(COMPARABLE)}"
+        )
+    return str(value)
+
+
 def _question(raw: dict[str, Any], where: str) -> Question:
     try:
         cond = raw.get("asked_if")
@@ -294,8 +313,8 @@ def _question(raw: dict[str, Any], where: str) -> Question:
                     for k, v in (prev.get("options") or {}).items()
                 },
                 note=prev.get("note"),
-                comparable=prev.get("comparable"),
-                comparable_why=prev.get("comparable_why"),
+                comparable=_comparable(prev.get("comparable", "yes"), where, raw),
+                comparable_why=normalise_text(prev.get("comparable_why") or ""),
             ),
             identifying=bool(raw.get("identifying", False)),
         )
