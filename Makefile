@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: report test lint bench clean notebooks env data browser-deps
+
+.PHONY: report test lint bench clean notebooks env data r-fixtures browser-deps
 
 env: $(STAMP)
 
@@ -66,3 +67,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf _book .build .uv executed data/processed data/exports bench/.work .pytest_cache .ruff_cache
+
+# Known answers of R's survey package (tests/fixtures/r_survey/): a developer's tool, CI has no R.
+r-fixtures: $(STAMP)
+	command -v Rscript >/dev/null || apt-get install -y r-cran-survey r-cran-jsonlite
+	$(BIN)/python scripts/r_fixtures/make_datasets.py
+	Rscript scripts/r_fixtures/survey_fixtures.R

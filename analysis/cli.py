@@ -1,7 +1,9 @@
 """The ``barometre`` command.
 
-Sub-commands: ``build`` (prepare, execute the chapters, render HTML + PDF), ``prepare``
-(export → processed dataset), ``tables`` (open-data CSV/XLSX of every aggregate), ``synth``
+Sub-commands: ``codebook`` (draft a new edition's codebook from its export, or check one),
+``build`` (prepare, execute the chapters, render HTML + PDF), ``prepare``
+(export → processed dataset), ``tables`` (open-data CSV/XLSX of every aggregate), ``notes`` (a
+confidential positioning note per respondent who asked for the results), ``synth``
 (synthetic LimeSurvey export), ``frame`` (national frame of an edition from the reference).
 
 Errors a user can act on are printed as one clear message with exit code 2; the traceback
@@ -28,6 +30,10 @@ _USER_ERRORS = (
     "analysis.stats.weights.WeightsError",
     "analysis.stats.published.AggregatesError",
     "analysis.survey.synth.SynthError",
+    "analysis.report.notes.NotesError",
+    "analysis.survey.draft.DraftError",
+    "analysis.survey.schema.SchemaError",
+    "analysis.survey.lss.LssError",
 )
 
 
@@ -113,9 +119,44 @@ def _cmd_tables(args: argparse.Namespace) -> int:
         args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
     )
     path = writers.tables_for(
-        res.path, args.edition, Path(args.out), method=args.method, min_base=args.min_base
+        res.path,
+        args.edition,
+        Path(args.out),
+        method=args.method,
+        min_base=args.min_base,
+        interval=args.interval,
     )
     print(f"wrote {path}")
+    return 0
+
+
+def _cmd_notes(args: argparse.Namespace) -> int:
+    from analysis.build import notes
+    from analysis.build import prepare as dataset
+
+    res = dataset.prepare_cached(
+        args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
+    )
+    previous = None
+    previous_edition = args.previous_edition or args.edition - 1
+    if args.previous_input:
+        previous = dataset.prepare_cached(
+            previous_edition,
+            Path(args.previous_input),
+            max_bytes=args.max_bytes,
+            max_rows=args.max_rows,
+        ).path
+    result = notes.make_notes(
+        res.path,
+        args.edition,
+        Path(args.out),
+        previous_path=previous,
+        previous_edition=previous_edition,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        say=print,
+    )
+    print(result.summary())
     return 0
 
 
@@ -135,6 +176,53 @@ def _cmd_frame(args: argparse.Namespace) -> int:
     path = reference.write_frame(args.edition, reference.load_reference(), force=args.force)
     print(f"wrote {path}")
     return 0
+
+
+def _cmd_codebook(args: argparse.Namespace) -> int:
+    from .build.writers import write_codebook
+    from .survey import codebook as cbmod
+    from .survey import draft
+
+    directory = Path(args.out) if args.out else cbmod.CODEBOOK_DIR
+    if args.check:
+        cb = cbmod.load(args.edition, directory)
+        n_review = _count_reviews(cb.path)
+        print(
+            f"{cb.path}: valid ({len(cb.questions)} questions"
+            + (f"; {n_review} question(s) still carry a 'review:' note" if n_review else "")
+            + ")"
+        )
+        return 0
+    if not args.input or args.previous_edition is None and not args.no_previous:
+        raise draft.DraftError(
+            "codebook: give --input <export.csv> and --previous-edition <year> "
+            "(or --no-previous for a first edition)"
+        )
+    target = directory / f"{args.edition}.yaml"
+    if target.exists() and not args.force:
+        raise draft.DraftError(
+            f"{target} exists: it may hold a person's corrections — pass --force to replace it, "
+            "or --out <directory> to draft elsewhere"
+        )
+    previous = None if args.no_previous else cbmod.load(args.previous_edition)
+    result = draft.draft(Path(args.input), args.edition, previous=previous, lss=args.lss)
+    path = write_codebook(result, directory, force=args.force)
+    print(result.summary.text())
+    print(
+        f"wrote {path}: review the questions with a 'review:' note, then run "
+        f"`barometre frame --edition {args.edition}` and `barometre prepare --edition "
+        f"{args.edition} --input {args.input}`"
+    )
+    return 0
+
+
+def _count_reviews(path: Path | None) -> int:
+    import yaml
+
+    if path is None:
+        return 0
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return sum(1 for q in raw.get("questions", []) if isinstance(q, dict) and q.get("review"))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -246,11 +334,58 @@ def parser() -> argparse.ArgumentParser:
         help="LimeSurvey export (default: embedded synthetic data)",
     )
     t.add_argument("--out", required=True, help="output CSV path")
-    t.add_argument("--method", default="observatoire", choices=["observatoire", "frame", "raking"])
+    t.add_argument(
+        "--method",
+        default="frame",
+        choices=["frame", "observatoire", "raking"],
+        help="population estimates: frame (design-based, default), observatoire (published "
+        "weights), raking (see docs/estimation.md)",
+    )
+    t.add_argument(
+        "--interval",
+        default="logit",
+        choices=["logit", "beta"],
+        help="interval of estimates over several strata (frame, raking)",
+    )
     t.add_argument("--min-base", type=int, default=5)
     _add_limits(t)
     _add_common(t)
     t.set_defaults(func=_cmd_tables)
+
+    n = sub.add_parser(
+        "notes",
+        help="one confidential positioning note (PDF) per respondent who asked for the results",
+        description="For every structure that asked for the results: a 2-4 page PDF placing its "
+        "answers beside its peers and all respondents (docs/notes.md), and OUT/index.csv. "
+        "Wording and layout: data/templates/note.typ and note-<edition>.yaml.",
+    )
+    n.add_argument("--edition", type=int, required=True)
+    n.add_argument(
+        "--input",
+        default=DEFAULT_INPUT,
+        help="LimeSurvey export (default: embedded synthetic data)",
+    )
+    n.add_argument("--out", required=True, help="output directory (replaced as one unit)")
+    n.add_argument(
+        "--previous-input",
+        default=None,
+        help="export of the previous edition: what changed, matched on the structure key",
+    )
+    n.add_argument("--previous-edition", type=int, default=None, help="default: edition - 1")
+    n.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count(),
+        help="local worker processes (default: cores = %(default)s; 1 = this process)",
+    )
+    n.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler (e.g. tcp://host:8786): render on that cluster",
+    )
+    _add_limits(n)
+    _add_common(n)
+    n.set_defaults(func=_cmd_notes)
 
     s = sub.add_parser(
         "synth",
@@ -273,6 +408,29 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--force", action="store_true", help="overwrite an existing frame")
     _add_common(f)
     f.set_defaults(func=_cmd_frame)
+
+    cb = sub.add_parser(
+        "codebook",
+        help="draft a new edition's codebook from its export, linked to the previous edition",
+        description="Split the export's headings into questions, infer types, options and "
+        "filters from the answers, link each question to the previous edition by its text, and "
+        "write data/codebook/<edition>.yaml with 'review:' notes where a person must decide. "
+        "With --check, validate an existing codebook.",
+    )
+    cb.add_argument("--edition", type=int, required=True)
+    cb.add_argument("--input", default=None, help="LimeSurvey export of the edition (CSV)")
+    cb.add_argument(
+        "--previous-edition", type=int, default=None, help="edition to link questions to"
+    )
+    cb.add_argument("--no-previous", action="store_true", help="draft without a previous edition")
+    cb.add_argument(
+        "--lss", default=None, help="LimeSurvey structure file (.lss) of the questionnaire"
+    )
+    cb.add_argument("--out", default=None, help="directory (default data/codebook)")
+    cb.add_argument("--force", action="store_true", help="replace an existing codebook")
+    cb.add_argument("--check", action="store_true", help="validate data/codebook/<edition>.yaml")
+    _add_common(cb)
+    cb.set_defaults(func=_cmd_codebook)
     return p
 
 

@@ -11,12 +11,19 @@ and min–max over ``--runs`` runs (default 3).
 - ``one_chapter_edited``: one notebook's prose changed;
 - ``data_changed``: one answer of the input export changed (every chapter re-executes);
 - ``prepare_*``: prepare + tables in-process (imports warm) on the real 2023 export (when
-  ``../shared`` is present) and on synthetic exports of 1×, 10× and 100× its size;
+  ``../shared`` is present) and on synthetic exports of 1×, 10× and 100× its size (the
+  design-based tables need a frame at least as large as the sample: the synthetic k× exports
+  are estimated on the 2023 frame scaled by k);
+- ``estimates_real``: the design-based estimates (``method="frame"``) of every question × option
+  × group of the real export, in-process, the processed dataset already read (target ≤ 1 s).
+  ``python bench/run.py --only estimates_real`` runs this measure alone (no scratch copy);
 - ``chapters``: each notebook's execution time minus the floor, and its kernel's peak memory;
 - ``render_cached``: a build whose notebooks are all cached but whose book is rendered again
   (the render stamp removed): the embedded renderer on the whole book, HTML + PDF.
-
-``python bench/run.py --only render_cached`` runs that one measure (after one build).
+  ``python bench/run.py --only render_cached`` runs this measure alone (in the scratch copy);
+- ``notes_2000``: ``barometre notes`` for about 2 000 synthetic respondents (figures + one PDF
+  each, ``--jobs`` processes; the export is prepared beforehand, untimed): seconds and notes
+  per second. ``--only notes`` runs this measure alone (merged into ``results.json``).
 """
 
 from __future__ import annotations
@@ -183,18 +190,69 @@ def per_chapter(floor_s: float, jobs: int) -> dict:
         return dict(pool.map(one, sorted((REPO / "notebooks").glob("*.ipynb"))))
 
 
-def prepare_tables(path: Path, edition: int, runs: int) -> list[float]:
+def prepare_tables(path: Path, edition: int, runs: int, scale: int = 1) -> list[float]:
     from analysis.build import prepare as dataset
     from analysis.build import writers
+    from analysis.survey.reference import load_frame
 
+    frame = {s: n * scale for s, n in load_frame(edition).counts.items()}
     out_dir = Path(tempfile.mkdtemp(dir=WORK))
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         res = dataset.prepare_cached(edition, path, out_dir=out_dir, root=REPO, force=True)
-        writers.tables_for(res.path, edition, out_dir / "tables.csv", xlsx=False)
+        writers.tables_for(res.path, edition, out_dir / "tables.csv", xlsx=False, frame=frame)
         times.append(time.perf_counter() - t0)
     return times
+
+
+def estimates_real(runs: int, root: Path) -> list[float]:
+    """Design-based estimates of every question × option × group on the real export."""
+    import pandas as pd
+
+    from analysis.build import prepare as dataset
+    from analysis.stats.estimates import estimate_all
+    from analysis.survey import codebook
+
+    out_dir = Path(tempfile.mkdtemp(dir=WORK))
+    res = dataset.prepare_cached(2023, REAL, out_dir=out_dir, root=root, force=True)
+    df, cb = pd.read_parquet(res.path), codebook.load(2023)
+    estimate_all(df, cb, method="frame")  # warm
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        estimate_all(df, cb, method="frame")
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+#: Synthetic responses giving about 2 000 kept respondents (half never start or stop early).
+NOTES_RESPONSES = 3_900
+
+
+def notes_bench(runs: int, jobs: int) -> dict:
+    """``make_notes`` on ~2 000 synthetic respondents: seconds and notes per second."""
+    from analysis.build import notes, writers
+    from analysis.build import prepare as dataset
+
+    path = WORK / "synthetique-bench-notes.csv"
+    if not path.exists():
+        writers.write_synthetic_export(2023, n=NOTES_RESPONSES, seed=7, out=path)
+    prepared = dataset.prepare_cached(2023, path, out_dir=WORK / "notes-processed", root=ROOT)
+    times, res = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        res = notes.make_notes(prepared.path, 2023, WORK / "notes", jobs=jobs)
+        times.append(time.perf_counter() - t0)
+    out = stats(times)
+    out.update(
+        notes=res.count,
+        respondents=prepared.meta["counts"]["kept"],
+        jobs=jobs,
+        notes_per_second=round(res.count / out["median"], 1),
+        seconds_figures=round(res.seconds_contexts, 3),
+    )
+    return out
 
 
 def render_cached(runs: int) -> list[float]:
@@ -211,10 +269,24 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
-    ap.add_argument("--only", choices=["render_cached"], help="run this one measure")
+    ap.add_argument("--only", choices=["estimates_real", "notes", "render_cached"], help="run this measure alone")
     args = ap.parse_args()
     runs = max(3, args.runs)
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.only == "estimates_real":
+        if not REAL.exists():
+            print("estimates_real: no ../shared data", file=sys.stderr)
+            return 1
+        print(json.dumps({"estimates_real": stats(estimates_real(runs, ROOT))}, indent=2))
+        return 0
+    if args.only == "notes":
+        path = ROOT / "bench" / "results.json"
+        results = json.loads(path.read_text()) if path.exists() else {}
+        print("notes (2 000 respondents)…", file=sys.stderr)
+        results["notes_2000"] = notes_bench(runs, args.jobs)
+        path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        print(notes_line(results["notes_2000"]))
+        return 0
     copy_repo()
     if args.only == "render_cached":
         print(json.dumps({"render_cached": stats(render_cached(runs))}))
@@ -271,7 +343,11 @@ def main() -> int:
         path = WORK / f"synthetique-bench-{k}x.csv"
         if not path.exists():
             writers.write_synthetic_export(2023, n=REAL_SIZE * k, seed=k, out=path)
-        results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs))
+        results[f"prepare_{k}x"] = stats(prepare_tables(path, 2023, runs, scale=k))
+    results["estimates_real"] = stats(estimates_real(runs, REPO)) if REAL.exists() else None
+
+    print("notes (2 000 respondents, one run: ~1 min on an idle machine)…", file=sys.stderr)
+    results["notes_2000"] = notes_bench(1, args.jobs)
 
     print("render with cached notebooks…", file=sys.stderr)
     results["render_cached"] = stats(render_cached(runs))
@@ -304,6 +380,7 @@ def table(r: dict) -> str:
         "prepare_1x",
         "prepare_10x",
         "prepare_100x",
+        "estimates_real",
     ):
         v = r.get(key)
         if v is None:
@@ -311,10 +388,19 @@ def table(r: dict) -> str:
         else:
             lines.append(f"{key:<22}{v['median']:>10.3f}{v['min']:>9.3f}{v['max']:>9.3f}")
     lines.append(f"{'cold / floor_build':<22}{r['ratio_cold_to_floor_build']:>10.2f}")
+    if r.get("notes_2000"):
+        lines.append(notes_line(r["notes_2000"]))
     lines += ["", f"{'chapter':<24}{'s above floor':>14}{'peak MB':>10}", "-" * 48]
     for name, c in r["chapters"].items():
         lines.append(f"{name:<24}{c['seconds_above_floor']:>14.3f}{c['peak_mb']:>10.1f}")
     return "\n".join(lines)
+
+
+def notes_line(v: dict) -> str:
+    return (
+        f"{'notes_2000':<22}{v['median']:>10.3f}{v['min']:>9.3f}{v['max']:>9.3f}"
+        f"   {v['notes']} notes, {v['notes_per_second']} notes/s ({v['jobs']} jobs)"
+    )
 
 
 if __name__ == "__main__":

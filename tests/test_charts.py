@@ -435,3 +435,28 @@ def test_comparison_accepts_compare_editions_columns(cmp):
     assert "n.s." in charts.caption(fig)
     fig = charts.comparison(c, "q_multi", current_edition=2024)
     assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["2022", "2024"]
+
+
+def test_by_type_names_the_answer_counts_intervals_and_marks_few_respondents(est):
+    est = est.copy()
+    est["ci_method"] = ""
+    est.loc[est["stratum"] == "region", "suppressed"] = False  # 3 respondents, shown hatched
+    sel = (est["question_id"] == "q_single") & (est["option"] == "Oui")
+    est.loc[sel & (est["stratum"] == "epci"), ["ci_low", "ci_high", "ci_method"]] = (
+        30.0,
+        70.0,
+        "exact-hypergeometric",
+    )
+    fig = charts.by_type(
+        est, "q_single", "Oui", types=["epci", "region"], frame_counts={"epci": 1233}
+    )
+    info = fig.barometre
+    assert info["chart"] == "by_type" and "« Oui »" in info["answer"].replace(NBSP, " ")
+    assert info["values"] == {"ensemble": 45.0, "epci": 50.0, "region": pytest.approx(66.667, 1e-3)}
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any("12 sur 1" in lab for lab in labels)  # "EPCI … (12 sur 1 233)"
+    assert info["intervals"] and info["few"]  # region: 3 respondents
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert len(hatched) == 1
+    alt = charts.alt_text(fig)
+    assert "moins de 10 répondants" in alt and "population" in alt

@@ -378,3 +378,25 @@ def test_compare_by_type_and_errors():
         compare_editions(est, previous_rows(), CURRENT, weighted=True)
     significant = summarise(comp)
     assert significant["significant"].all()
+
+
+def test_design_based_comparison_of_two_editions_with_microdata():
+    """Both editions estimated by the design: the difference of two independent estimates."""
+    frame = {"epci": 40, "metropole": 21, "commune_lt_3500": 100, "region": 18}
+    est = estimate_for_comparison(current_data(), CURRENT, method="frame", frame=frame)
+    previous = est.copy()
+    previous["question_id"] = previous["question_id"].map(
+        {"regles": "regles_2022", "types": "types_2022"}
+    )
+    previous["option"] = previous["option"].replace(
+        {"Non, mais prévu": "Non", "Non, et pas prévu": "Non"}
+    )
+    comp = compare_editions(est, previous, CURRENT, weighted=True)
+    oui = comp[(comp["question_id"] == "regles") & (comp["option"] == "Oui")]
+    cur = est[(est["question_id"] == "regles") & (est["option"] == "Oui")].set_index("stratum")
+    for _, r in oui.iterrows():
+        se = cur.loc[r["stratum"], "se"]
+        assert se > 0
+        assert r["diff_points"] == 0.0 and r["z"] == 0.0 and r["p_value"] == 1.0
+        half = 1.959963984540054 * np.sqrt(2) * se
+        assert r["diff_low"] == pytest.approx(-half) and r["diff_high"] == pytest.approx(half)

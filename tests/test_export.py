@@ -136,15 +136,31 @@ def test_bad_estimates_are_refused(tmp_path):
     assert not (tmp_path / "t.csv").exists()
 
 
+FRAME = {"epci": 100, "region": 18}
+
+
 def test_tables_for_a_processed_dataset(tmp_path):
-    out = tables_for(processed(), 2099, tmp_path / "out.csv", codebook=CB, xlsx=False)
+    out = tables_for(
+        processed(), 2099, tmp_path / "out.csv", method="observatoire", codebook=CB, xlsx=False
+    )
     rows = read_csv(out)
     assert rows[0]["weighted_pct"] == "25.0"
+    assert rows[0]["ci_method"] == "wilson-kish"
     out = tables_for(
-        processed(), 2099, tmp_path / "frame.csv", method="frame", codebook=CB, xlsx=False
+        processed(), 2099, tmp_path / "frame.csv", codebook=CB, xlsx=False, frame=FRAME
     )
-    # weight_frame: 10 of Σw 11.
-    assert float(read_csv(out)[0]["weighted_pct"]) == pytest.approx(100 * 10 / 11)
+    # default method frame: design weights N_h / n_h, epci 100 / 1, region 18 / 1; "autre" out.
+    rows = read_csv(out)
+    assert float(rows[0]["weighted_pct"]) == pytest.approx(100 * 100 / 118)
+    # one respondent per stratum: no degrees of freedom, no interval, not reliable
+    assert rows[0]["ci_method"] == rows[0]["ci_low"] == "" and rows[0]["reliable"] == "false"
+    by_group = {r["stratum"]: r for r in rows if r["option"] == "'=1+1"}
+    # 0 of 1 région among 18: exact interval [0; 17/18]
+    assert by_group["region"]["ci_method"] == "exact-hypergeometric"
+    assert float(by_group["region"]["ci_high"]) == pytest.approx(100 * 17 / 18)
+    assert by_group["autre"]["weighted_pct"] == by_group["autre"]["ci_method"] == ""
+    with pytest.raises(ExportError, match="no frame for edition 2099"):
+        tables_for(processed(), 2099, tmp_path / "f.csv", codebook=CB, xlsx=False)
     with pytest.raises(ExportError, match="no weight column 'weight_raking'"):
         tables_for(processed(), 2099, tmp_path / "r.csv", method="raking", codebook=CB)
     with pytest.raises(ExportError, match="processed dataset not found"):
@@ -157,11 +173,9 @@ def test_tables_for_a_parquet_file(tmp_path):
     )
     parquet = tmp_path / "2099.parquet"
     processed().to_parquet(parquet)
-    out = tables_for(parquet, 2099, tmp_path / "out.csv", codebook=CB, xlsx=False)
-    assert (
-        out.read_bytes()
-        == tables_for(processed(), 2099, tmp_path / "df.csv", codebook=CB, xlsx=False).read_bytes()
-    )
+    out = tables_for(parquet, 2099, tmp_path / "out.csv", codebook=CB, xlsx=False, frame=FRAME)
+    again = tables_for(processed(), 2099, tmp_path / "df.csv", codebook=CB, xlsx=False, frame=FRAME)
+    assert out.read_bytes() == again.read_bytes()
 
 
 def test_csv_round_trips_numbers(tmp_path):

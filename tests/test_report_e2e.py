@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from repocopy import copy_repo, run
 
 from analysis.report import french as fmt
-from analysis.report.sections import KEY_FIGURES
+from analysis.report.findings import FINDINGS
 
 pytestmark = pytest.mark.slow
 
@@ -116,35 +116,54 @@ def test_every_chapter_is_present_not_empty_and_has_a_figure(built):
 
 def test_pdf_states_bases_and_has_no_leftovers(built):
     text = " ".join(built.pages)
-    assert text.count("n = ") >= 20  # bases stated beside the figures
+    assert text.count("Base : ") >= 40  # bases stated beside the figures and tables
     for leftover in ("?fig-", "?tbl-", "{pct}", "{wpct}", "{base}", "Traceback", "NaN", "nan %"):
         assert leftover not in text, leftover
 
 
-def test_introduction_key_figures_equal_the_open_data_export(built, tmp_path):
+def test_introduction_key_findings_equal_the_open_data_export(built, tmp_path):
     out = tmp_path / "tables.csv"
     run_cli(built.repo, "tables", "--edition", "2023", "--input", built.input, "--out", str(out))
     with out.open(encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["stratum"] == "ensemble" and not r["item"]]
+        rows = [r for r in csv.DictReader(fh) if r["stratum"] == "ensemble"]
     spans = built.chapter_pages()
     first, last = spans["Introduction"]
     intro = " ".join(built.pages[first : last + 1])
-    table = intro[intro.index("Chiffres clés de l'édition") :]
+    table = intro[intro.index("Les chiffres clés") :]
     checked = 0
-    for qid, options, _item, label in KEY_FIGURES:
-        sel = [r for r in rows if r["question_id"] == qid and r["option"] in options]
-        assert len(sel) == len(options), (qid, options)
-        pct = sum(float(r["pct"]) for r in sel)
-        wpct = sum(float(r["weighted_pct"]) for r in sel)
-        base = sel[0]["base_n"]
-        expected = f"{fmt.pct(pct)} {fmt.pct(wpct)} {fmt.num(int(base))}"
-        expected = _normalise(expected)
-        start = _normalise(fmt.cap(label))[:25]
-        assert start in table, f"key figure {label!r} not in the introduction"
+    for f in FINDINGS:
+        if not f.intro:
+            continue
+        sel = [
+            r
+            for r in rows
+            if r["question_id"] == f.question and r["option"] == f.option and r["item"] == f.item
+        ]
+        assert len(sel) == 1, (f.id, f.option)
+        r = sel[0]
+        expected = _normalise(
+            f"{fmt.pct(float(r['pct']))} ({fmt.num(int(r['count']))} sur {fmt.num(int(r['base_n']))})"
+        )
+        start = _normalise(fmt.cap(f.label))[:25]
+        assert start in table, f"key finding {f.label!r} not in the introduction"
         segment = table[table.index(start) :][:400]
-        assert expected in segment, f"{qid}: expected {expected!r} in {segment!r}"
+        assert expected in segment, f"{f.id}: expected {expected!r} in {segment!r}"
         checked += 1
-    assert checked >= 8
+    assert 6 <= checked <= 8
+
+
+def test_real_report_is_lean(real):
+    """≤ 45 figures, one « L'essentiel » per chapter, no file name printed."""
+    n_figures = sum(len(p.images) for p in real.reader.pages)
+    assert n_figures <= 45, n_figures
+    text = " ".join(real.pages)
+    assert ".csv" not in text
+    spans = real.chapter_pages()
+    for name, title in CHAPTERS.items():
+        first, last = spans[_normalise(title)]
+        chapter_text = " ".join(real.pages[first : last + 1])
+        expected = 0 if name in ("00-introduction", "99-notice-technique") else 1
+        assert chapter_text.count("L'essentiel") == expected, title
 
 
 def test_html_images_exist_and_have_alt_text(built):

@@ -136,6 +136,11 @@ def cache_key(job: Job, code: str, root: Path = ROOT) -> str:
     for p in input_files(job.parameters, root):
         h.update(p.name.encode() + b"\0" + sha256_file(p).encode())
     h.update(code.encode())
+    if "show_unshown" in job.source.read_text(encoding="utf-8"):
+        # the annex lists what the other chapters do not show: it depends on their sources
+        from analysis.report.annex import shown_question_ids
+
+        h.update(json.dumps(sorted(shown_question_ids(job.source.parent))).encode())
     return h.hexdigest()
 
 

@@ -187,7 +187,6 @@ def write_cover(root: Path, params: dict, notice: str, book: Book | None = None)
     except (OSError, ValueError):
         info = {}
     facts = edition_facts(params["edition"])
-    source = info.get("source_name") or Path(params["data_path"]).name
     kept = info.get("counts", {}).get("kept")
     lines.append(
         f"Édition {params['edition']}"
@@ -197,8 +196,7 @@ def write_cover(root: Path, params: dict, notice: str, book: Book | None = None)
             if params.get("previous_path")
             else ""
         )
-        + f". Données : `{source}`"
-        + (f" ({kept} répondants après nettoyage)" if kept else "")
+        + (f" : {kept} structures répondantes après nettoyage" if kept else "")
         + "."
     )
     if book is not None:

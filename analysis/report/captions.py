@@ -29,15 +29,24 @@ def caption_options(outputs: list[dict]) -> dict[str, str]:
 
 
 def apply_caption_options(source: str, options: dict[str, str]) -> str:
-    """Rewrite a cell's ``#| fig-cap`` / ``#| fig-alt`` lines with computed values."""
+    """Add the computed ``#| fig-cap`` / ``#| fig-alt`` lines a cell does not have.
+
+    The researchers' captions win: an option written in the notebook is kept as written; a
+    computed one only fills what is absent.
+    """
     if not options:
         return source
     lines = source.splitlines()
     n_opts = 0
     while n_opts < len(lines) and lines[n_opts].startswith("#|"):
         n_opts += 1
-    head = [ln for ln in lines[:n_opts] if not any(ln.startswith(f"#| {k}:") for k in options)]
-    head += [f"#| {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in options.items()]
+    head = lines[:n_opts]
+    written = {k for k in options if any(ln.startswith(f"#| {k}:") for ln in head)}
+    head += [
+        f"#| {k}: {json.dumps(v, ensure_ascii=False)}"
+        for k, v in options.items()
+        if k not in written
+    ]
     return "\n".join(head + lines[n_opts:])
 
 

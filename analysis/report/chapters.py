@@ -29,6 +29,7 @@ from typing import Any
 
 from analysis.report import french as fmt
 from analysis.report.captions import META_KEY
+from analysis.report.narrative import Narrative
 from analysis.report.sections import SOURCE, ChapterSections, display_markdown, lower_label
 from analysis.survey.strata import GROUPS, LABELS, STRATA
 
@@ -62,7 +63,7 @@ def scope_strata(scope: list[str] | tuple[str, ...] | str | None) -> tuple[str, 
 
 
 @dataclass
-class Chapter(ChapterSections):
+class Chapter(Narrative, ChapterSections):
     name: str
     edition: int
     data_path: str
@@ -107,7 +108,16 @@ class Chapter(ChapterSections):
         from analysis.stats.estimates import estimate_all
 
         return estimate_all(
-            self.data, self.codebook, self.edition, groups=self.groups, min_base=self.min_base
+            self.data,
+            self.codebook,
+            self.edition,
+            groups=self.groups,
+            min_base=self.min_base,
+            method="frame",  # design-based population estimates (docs/estimation.md)
+            # a chapter estimates its own questions; the introduction and notice, all of them
+            questions=None
+            if self.name == "contexte"
+            else [q.id for q in self.codebook.questions if q.chapter == self.name],
         )
 
     @cached_property
@@ -149,7 +159,9 @@ class Chapter(ChapterSections):
         questions = [
             q
             for q in self.codebook.of_type("single", "multiple", "matrix", "ranking")
-            if q.previous is not None and (q.chapter == self.name or self.name == "contexte")
+            if q.previous is not None
+            and q.previous.comparable != "no"  # never drawn as an evolution
+            and (q.chapter == self.name or self.name == "contexte")
         ]
         if not questions:
             return None
@@ -181,12 +193,25 @@ class Chapter(ChapterSections):
         return int(len(self.data))
 
     def question(self, qid: str):
+        """The codebook's question; a chapter naming a question the edition does not ask fails
+        with the question, the edition and what to do (the build adds notebook and cell)."""
         try:
             return self.codebook[qid]
-        except KeyError as exc:
-            raise ReportError(str(exc)) from None
+        except KeyError:
+            renamed = [q.id for q in self.codebook.questions if q.previous and q.previous.id == qid]
+            hint = (
+                f"it is now {renamed[0]!r}: name that id"
+                if renamed
+                else "remove this call from the chapter, or give the question's id in the "
+                "edition's codebook"
+            )
+            where = self.codebook.path or f"the {self.edition} codebook"
+            raise ReportError(
+                f"question {qid!r} is not asked in edition {self.edition} ({where}) — {hint}"
+            ) from None
 
     def rows(self, qid: str, group: str = "ensemble"):
+        self.question(qid)
         est = self.estimates
         sub = est[(est["question_id"] == qid) & (est["stratum"] == group)]
         if sub.empty:
@@ -225,6 +250,8 @@ class Chapter(ChapterSections):
             "ci": ci,
             "suppressed": bool(sel["suppressed"].any()),
             "group": group,
+            # the publication rule (docs/estimation.md); a sum of options has no such flag
+            "reliable": len(sel) == 1 and ("reliable" not in sel or bool(sel["reliable"].iloc[0])),
         }
 
     def sentence(
@@ -249,7 +276,11 @@ class Chapter(ChapterSections):
         fields = {
             "pct": fmt.SUPPRESSED if ns else fmt.pct(v["pct"]),
             "wpct": fmt.SUPPRESSED if ns or v["wpct"] is None else fmt.pct(v["wpct"]),
-            "ci": fmt.ci(*v["ci"]) if v["ci"] else "",
+            "ci": (
+                fmt.ci(*v["ci"]) + ("" if v.get("reliable", True) else ", estimation non fiable")
+            )
+            if v["ci"]
+            else "",
             "n": fmt.num(v["n"]),
             "base": fmt.base(v["n"]),
             "count": fmt.num(v["count"]),
@@ -279,11 +310,24 @@ class Chapter(ChapterSections):
         weighted: bool | None = None,
         title: str | None = None,
     ) -> None:
-        """The question's chart for one group (weighted for the whole sample by default)."""
+        """The question's chart for one group: shares of respondents (the report's one number)."""
+        fig, cap = self.figure_of(qid, group, weighted, title)
+        from analysis.report import charts
+
+        self._show_figure(fig, cap, charts.alt_text(fig))
+
+    def figure_of(
+        self,
+        qid: str,
+        group: str = "ensemble",
+        weighted: bool | None = None,
+        title: str | None = None,
+    ):
+        """The question's chart and its short caption ("… Base : 191 structures répondantes.")."""
         from analysis.report import charts
 
         q = self.question(qid)
-        w = (group == "ensemble") if weighted is None else weighted
+        w = False if weighted is None else weighted
         est = self.estimates
         if q.type in ("single", "multiple"):
             fig = charts.bar_options(est, qid, group=group, weighted=w, kind=q.type)
@@ -293,13 +337,34 @@ class Chapter(ChapterSections):
             fig = charts.ranking(est, qid, group=group, weighted=w)
         else:
             raise ReportError(f"question {qid!r} ({q.type}) has no chart")
-        self._show_figure(fig, charts.caption(fig, title), charts.alt_text(fig))
+        return fig, self.short_caption(fig, qid, title)
+
+    def short_caption(self, fig, qid: str, title: str | None = None) -> str:
+        """A short caption: what is plotted, the base and who it is."""
+        info = fig.barometre
+        sub = self.rows(qid)
+        base = int(sub["base_n"].max())
+        what = {
+            "bar_options": "Part des répondants ayant donné chaque réponse",
+            "stacked_matrix": "Répartition des réponses pour chaque ligne",
+            "ranking": "Part des répondants classant chaque élément en 1re (et en 1re ou 2e) position",
+        }.get(info.get("chart"), "")
+        if self.codebook[qid].type == "multiple":
+            what = "Part des répondants ayant coché chaque réponse (plusieurs possibles)"
+        who = _base_label(self, qid)
+        text = f"{title or what}. Base : {fmt.num(base)} {who}."
+        if info.get("weighted"):
+            text += " Pourcentages pondérés."
+        if info.get("suppressed"):
+            text += " n.s. : effectif trop faible."
+        return fmt.typo(text)
 
     def by_stratum(
         self, qid: str, option: str, item: str | None = None, title: str | None = None
     ) -> None:
         from analysis.report import charts
 
+        self.question(qid)
         groups = [g for g in self.groups if g not in ("commune",)]
         fig = charts.by_stratum(
             self.estimates, qid, option, item, groups=groups, weighted_total=True
@@ -362,21 +427,31 @@ class Chapter(ChapterSections):
                 "::: {.callout-warning}\n**Données synthétiques** : ce chapitre est calculé sur "
                 "des réponses simulées ; ses chiffres ne décrivent pas les collectivités.\n:::"
             )
-        scope = (
-            "l'ensemble des structures répondantes"
-            if list(self.scope) == list(STRATA)
-            else "les " + fmt.join_fr([lower_label(LABELS[s]) for s in self.scope])
+        if list(self.scope) != list(STRATA):  # a restricted report says so on every chapter
+            parts.append(f"Périmètre : {self.scope_words()} ({fmt.base(self.n)}).")
+        if parts:
+            display_markdown("\n\n".join(parts))
+
+    def scope_words(self) -> str:
+        if list(self.scope) == list(STRATA):
+            return "l'ensemble des structures répondantes"
+        return "les " + fmt.join_fr([lower_label(LABELS[s]) for s in self.scope])
+
+    def scope_paragraph(self) -> None:
+        """The scope paragraph, once, in the introduction."""
+        display_markdown(
+            fmt.typo(
+                f"Périmètre : {self.scope_words()} de l'édition {self.edition} "
+                f"({fmt.base(self.n)} après nettoyage). Chaque chiffre du rapport est, sauf "
+                "mention contraire, la part des structures répondantes qui ont donné une "
+                "réponse, sa base nommée (« 38 % des 191 structures répondantes ») ; une "
+                "estimation pour l'ensemble des collectivités n'est donnée que lorsqu'elle est "
+                "fiable, avec son intervalle de confiance et la population qu'elle décrit."
+            )
         )
-        parts.append(
-            f"Périmètre : {scope} de l'édition {self.edition} ({fmt.base(self.n)} "
-            "après nettoyage). Sauf mention contraire, les pourcentages sont donnés avec leur "
-            "base ; « pondéré » signale un pourcentage redressé (voir la notice technique)."
-        )
-        display_markdown("\n\n".join(parts))
 
     def footer(self) -> None:
-        src = self.meta.get("source_name", "")
-        text = f"Source : {SOURCE}, édition {self.edition} (`{src}`)."
+        text = f"Source : {SOURCE}, édition {self.edition}."
         if self.synthetic:
             text = (
                 "**Données synthétiques — chiffres fictifs, à des fins de démonstration.** " + text
@@ -386,6 +461,17 @@ class Chapter(ChapterSections):
 
 def _squash(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def _base_label(ch: Chapter, qid: str) -> str:
+    """Who a question's base counts: the finding's base, or the structures asked."""
+    from analysis.report import findings
+
+    for f in findings.FINDINGS:
+        if f.question == qid:
+            return f.base
+    q = ch.codebook[qid]
+    return "structures répondantes" if q.asked_if is None else "structures concernées"
 
 
 def _slug(text: str) -> str:

@@ -501,8 +501,18 @@ def bar_options(
             "group": group,
             "weighted": weighted,
             "suppressed": bool(sub["suppressed"].any()),
+            "values": _values_map(sub["option"], sub["_value"]),
         },
     )
+
+
+def _values_map(options: Iterable[object], values: Iterable[object], item: str = "") -> dict:
+    """The plotted values by ``"item|option"`` (read back by the tests and the prose checks)."""
+    return {
+        f"{item}|{o}": float(v)
+        for o, v in zip(options, values, strict=True)
+        if not fmt.is_missing(v)
+    }
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -677,6 +687,12 @@ def stacked_matrix(
             "group": group,
             "weighted": weighted,
             "suppressed": bool(supp.any()),
+            "values": {
+                f"{it}|{o}": float(table.at[it, o])
+                for it in items
+                for o in options
+                if not fmt.is_missing(table.at[it, o])
+            },
         },
     )
 
@@ -763,6 +779,12 @@ def ranking(
             "group": group,
             "weighted": weighted,
             "suppressed": bool(supp.any()),
+            "values": {
+                f"{it}|{name}": float(table.at[it, which])
+                for it in items
+                for which, name in (("first", first), ("second", second))
+                if not fmt.is_missing(table.at[it, which])
+            },
         },
     )
 
@@ -894,6 +916,145 @@ def by_stratum(
             "weighted": False,
             "weighted_total": weighted_total,
             "suppressed": any(e["suppressed"] for e in entries),
+        },
+    )
+
+
+#: Types of structure with fewer respondents are drawn pale and hatched (a fragile figure).
+FEW_RESPONDENTS = 10
+
+
+def by_type(
+    est: pd.DataFrame,
+    question_id: str,
+    option: str,
+    item: str | None = None,
+    *,
+    types: Sequence[str],
+    frame_counts: dict[str, int] | None = None,
+    few: int = FEW_RESPONDENTS,
+) -> Figure:
+    """One answer's share of respondents, overall and by type of structure.
+
+    Rows: "Ensemble des répondants (191)", then each type labelled with its respondents and
+    its national count ("Métropoles (18 sur 21)"). A bar is the share of the type's
+    respondents giving the answer; its line, the 95 % interval of the share in the type's whole
+    population (the design-based estimates' ``ci_low``/``ci_high``, when their ``ci_method``
+    is set). Types with fewer than ``few`` respondents are pale and hatched. The answer plotted
+    is named in the alt text and the caption.
+    """
+    rows = _question_rows(est, question_id)
+    item_key = "" if item is None else str(item)
+    sel = rows.loc[(rows["option"].map(_norm) == _norm(option)) & (rows["item"] == item_key)]
+    if sel.empty:
+        opts = sorted(set(rows.loc[rows["item"] == item_key, "option"]))
+        raise ChartError(
+            f"estimates frame: question_id {question_id!r} has no row with option {option!r} "
+            f"and item {item_key!r} (options: {opts[:10]})"
+        )
+    sel = sel.set_index("stratum")
+    frame_counts = frame_counts or {}
+    entries: list[dict[str, Any]] = []
+    for g in ["ensemble", *types]:
+        if g not in sel.index:
+            continue
+        r = sel.loc[g]
+        n = int(r["base_n"])
+        if g != "ensemble" and n == 0:
+            continue
+        ci = None
+        if g != "ensemble" and "ci_method" in sel.columns:
+            method = r["ci_method"]
+            if (
+                isinstance(method, str)
+                and method
+                and not (fmt.is_missing(r["ci_low"]) or fmt.is_missing(r["ci_high"]))
+            ):
+                ci = (float(r["ci_low"]), float(r["ci_high"]))
+        if g == "ensemble":
+            label = f"Ensemble des répondants ({fmt.num(n)})"
+        elif frame_counts.get(g):
+            label = f"{fmt.group_label(g)} ({fmt.num(n)} sur {fmt.num(frame_counts[g])})"
+        else:
+            label = f"{fmt.group_label(g)} ({fmt.num(n)})"
+        entries.append(
+            {
+                "group": g,
+                "label": label,
+                "value": float(r["pct"]),
+                "count": int(r["count"]),
+                "n": n,
+                "few": g != "ensemble" and n < few,
+                "suppressed": bool(r["suppressed"]),
+                "ci": ci,
+            }
+        )
+    labels = [wrap(e["label"]) for e in entries]
+    centres, total = _rows_layout(labels)
+    fig, ax = _new_axes(total)
+    _style_axes(ax, labels, centres, total, xmax=112)
+    parts = []
+    values: dict[str, float] = {}
+    for y, e in zip(centres, entries, strict=True):
+        if e["suppressed"]:
+            _value_label(ax, 0, y, fmt.SUPPRESSED, color=GREY_DARK)
+            parts.append(f"{e['label']} {fmt.SUPPRESSED}")
+            continue
+        v = e["value"]
+        values[e["group"]] = v
+        colour = BLUE if e["group"] == "ensemble" else CYAN
+        if e["few"]:
+            ax.barh(
+                y, v, height=_BAR_IN, color="#e6f6f8", edgecolor=CYAN, hatch="////", linewidth=0.6
+            )
+        else:
+            ax.barh(y, v, height=_BAR_IN, color=colour, linewidth=0)
+        end = v
+        if e["ci"] is not None:
+            lo, hi = e["ci"]
+            ax.plot([lo, hi], [y, y], color=GREY_DARK, linewidth=1.0, solid_capstyle="butt")
+            ax.plot([lo, lo], [y - 0.05, y + 0.05], color=GREY_DARK, linewidth=1.0)
+            ax.plot([hi, hi], [y - 0.05, y + 0.05], color=GREY_DARK, linewidth=1.0)
+            end = max(end, hi)
+        _value_label(
+            ax,
+            end,
+            y,
+            fmt.pct(v),
+            color=GREY_DARK if e["few"] else TEXT,
+            bold=e["group"] == "ensemble",
+        )
+        text = f"{e['label']} : {fmt.pct(v)}"
+        if e["ci"] is not None:
+            text += f" (population : {fmt.ci(*e['ci'])})"
+        if e["few"]:
+            text += ", moins de 10 répondants"
+        parts.append(text)
+    if len(entries) > 1:
+        boundary = (centres[0] + centres[1]) / 2
+        ax.axhline(boundary, color=GREY_LIGHT, linewidth=0.8, xmin=0, xmax=100 / 112)
+    answer = f"{fmt.quote(str(sel['option'].iloc[0]))}" + (
+        f" pour {fmt.quote(item_key)}" if item_key else ""
+    )
+    alt = (
+        f"Diagramme en barres horizontales. Part des répondants ayant répondu {answer}, "
+        f"pour l'ensemble puis par type de structure : {'; '.join(parts)}."
+    )
+    return _finish(
+        fig,
+        {
+            "chart": "by_type",
+            "alt": fmt.typo(alt),
+            "question": _question_text(sel.reset_index()),
+            "edition": _edition(sel.reset_index()),
+            "bases": _bases_text([entries[0]["n"]]) if entries else "",
+            "answer": answer,
+            "group": "ensemble",
+            "weighted": False,
+            "intervals": any(e["ci"] is not None for e in entries),
+            "few": any(e["few"] for e in entries),
+            "suppressed": any(e["suppressed"] for e in entries),
+            "values": values,
         },
     )
 

@@ -293,46 +293,128 @@ class ChapterSections:
         frame = load_frame(self.edition)
         small = frame.counts.get("commune_lt_3500", 0)
         display_markdown(
-            "- **Pondération « observatoire »** (par défaut, celle des éditions publiées) : "
-            "post-stratification sur les strates des communes de 3 500 habitants et plus, des EPCI, "
-            "des métropoles, des départements et des régions. Les communes de moins de 3 500 "
-            f"habitants ({fmt.num(small)} en France) et les structures « autres » n'ont pas de part "
-            "dans cette population : leur poids est nul. **Le « pourcentage pondéré » décrit donc les "
-            "collectivités autres que les petites communes**, pas l'ensemble des collectivités.\n"
-            "- **Pondération « population complète »** : la même post-stratification sur toutes les "
-            "strates, petites communes comprises (« autre » exclu). Les petites communes, très "
-            "nombreuses et peu représentées, y reçoivent un poids très élevé : l'effet de plan le "
-            "montre. Elle décrit une autre population et n'est pas publiée par défaut.\n"
+            "- **Estimation sur la population (par défaut)** : les répondants de chaque strate "
+            "(communes par taille, EPCI, métropoles, départements, régions) sont traités comme un "
+            "échantillon aléatoire simple sans remise de la strate ; chaque répondant représente "
+            "N/n collectivités de sa strate. Le « pourcentage pondéré » de l'ensemble estime la "
+            "part sur **toutes les collectivités**, petites communes comprises ; celui de "
+            "« l'ensemble hors communes de moins de 3 500 habitants » estime la population des "
+            "éditions publiées. Les structures « autres » sont décrites comme répondantes mais "
+            "n'entrent dans aucune estimation de population. Les petites communes "
+            f"({fmt.num(small)} en France), très nombreuses et peu représentées, pèsent très "
+            "lourd dans l'ensemble : ces estimations sont le plus souvent jugées non fiables.\n"
+            "- **Pondération « observatoire »** (celle des éditions publiées, disponible pour "
+            "prolonger la série) : post-stratification sur les strates des communes de 3 500 "
+            "habitants et plus, des EPCI, des métropoles, des départements et des régions ; les "
+            "petites communes et les structures « autres » ont un poids nul. Elle décrit les "
+            "collectivités autres que les petites communes.\n"
             "- **Choix multiples** : les éditions publiées rapportaient une part de *mentions* "
             "(les options sommaient à 100 %). Ce rapport donne la part des *répondants* qui ont coché "
             "chaque option : ces parts ne s'additionnent pas, et chacune se lit seule.\n"
-            "- L'effet de plan de Kish mesure la perte de précision due à la pondération ; la taille "
-            "effective est le nombre de répondants d'un échantillon aléatoire simple de même précision."
+            "- L'effet de plan mesure la perte (ou le gain) de précision par rapport à un "
+            "échantillon aléatoire simple de même taille ; la taille effective est le nombre de "
+            "répondants d'un tel échantillon de même précision."
         )
 
     def method_precision(self) -> None:
         display_markdown(
-            "- **Base** : chaque pourcentage est calculé sur les répondants de la strate à qui la "
-            "question a été posée, non-réponses comprises (« sans réponse » est une modalité à part "
-            "entière), comme dans les tableaux publiés.\n"
-            "- **Intervalle de confiance à 95 %** du pourcentage pondéré : intervalle de Wilson calculé "
-            "sur la taille effective de Kish (adaptation de Korn et Graubard), qui reste dans [0 ; 100] "
-            "et convient aux petits échantillons pondérés.\n"
-            f"- **Secret statistique** : un pourcentage dont la base est inférieure à {self.min_base} "
-            "répondants n'est pas publié (« n.s. ») ; il reste signalé dans les données ouvertes.\n"
-            "- **Comparaisons entre éditions** : écart en points entre les deux pourcentages, test de "
-            "comparaison de deux proportions au seuil de 5 % (★ : écart significatif). La base de "
-            "comparaison usuelle est l'ensemble hors communes de moins de 3 500 habitants. Quand "
-            "l'édition précédente n'est disponible que sous forme de tableaux publiés, les EPCI et les "
-            "métropoles y sont regroupés."
+            fmt.typo(
+                "- **Le chiffre de chaque constat** est la part des structures répondantes qui ont "
+                "donné la réponse, sa base nommée (« 38 % des 191 structures répondantes ») : le "
+                "même chiffre dans la phrase, le graphique et le tableau.\n"
+                "- **Base** : les répondants à qui la question a été posée, non-réponses comprises "
+                "(« sans réponse » est une modalité à part entière), comme dans les tableaux "
+                "publiés.\n"
+                "- **Par type de structure**, chaque barre est la part des répondants du type ; son "
+                "trait, quand il est tracé, l'intervalle de confiance à 95 % pour toutes les "
+                "structures du type en France (plan stratifié, correction de population finie). "
+                "Les types de moins de 10 répondants sont hachurés : une réponse y déplace la part "
+                "de dix points ou plus. Le texte ne compare deux types que si leurs intervalles ne "
+                "se recouvrent pas.\n"
+                "- **Estimations pour l'ensemble des collectivités** : données seulement quand "
+                "elles sont jugées fiables, avec leur intervalle et la population décrite. "
+                "Intervalles selon le plan de sondage (stratifié, avec correction de population "
+                "finie) : pour une strate, intervalle exact en population finie (loi "
+                "hypergéométrique), qui se réduit à un point quand toute la strate a répondu ; "
+                "pour l'ensemble et les regroupements de strates, variance linéarisée et "
+                "intervalle logit (méthode du paquet R survey).\n"
+                "- **Fiabilité** : une estimation est jugée fiable si son coefficient de variation "
+                "ne dépasse pas un tiers et si les strates de moins de 10 répondants, ou sans "
+                "aucune variation des réponses, pèsent moins d'un quart de son poids (une strate "
+                "recensée entièrement est toujours fiable). Une estimation non fiable n'est jamais "
+                "un chiffre clé.\n"
+                f"- **Secret statistique** : un pourcentage dont la base est inférieure à "
+                f"{self.min_base} répondants n'est pas publié (« n.s. ») ; il reste signalé dans "
+                "les données ouvertes.\n"
+                "- **Comparaisons entre éditions** : seulement pour les questions posées dans des "
+                "termes comparables (le codebook dit pour chacune si elle l'est, et pourquoi), sur "
+                "la même réponse et la même population : les structures répondantes hors communes "
+                "de moins de 3 500 habitants ; test de comparaison de deux proportions au seuil de "
+                "5 %. Les EPCI et les métropoles sont regroupés, comme dans les tableaux publiés de "
+                "l'édition précédente. Les deux échantillons ne sont pas composés de la même façon "
+                "(bien plus de structures « autres » cette année) : une évolution peut refléter ce "
+                "changement de composition autant qu'un changement des pratiques. L'édition "
+                "publiée comparait aussi les domaines des projets engagés en 2023 aux usages "
+                "identifiés en 2022, et les priorités classées parmi cinq (2023) et parmi trois "
+                "(2022) : ce rapport ne tire pas d'évolution de ces deux questions, qui ne "
+                "mesurent pas la même chose."
+            )
+        )
+
+    def published_weighted_total(self) -> None:
+        """The published method's weighted total of the key findings, and what it estimates."""
+        from analysis.report import findings
+        from analysis.stats.estimates import estimate_question
+        from analysis.stats.weights import diagnostics
+
+        rows = []
+        for k in findings.key_findings(self, [f for f in findings.FINDINGS if f.intro]):
+            q = self.codebook[k["question_id"]]
+            est = estimate_question(
+                self.data,
+                q,
+                weight="weight_observatoire",
+                groups={"ensemble": STRATA},
+                weighted_groups=("ensemble",),
+                min_base=self.min_base,
+                codebook=self.codebook,
+            )
+            r = est[(est["item"] == k["item"]) & (est["option"] == k["option"])].iloc[0]
+            rows.append(
+                [
+                    fmt.cap(k["label"]),
+                    f"{fmt.pct(k['pct'])} ({fmt.num(k['count'])} sur {fmt.num(k['base_n'])})",
+                    fmt.pct(r["weighted_pct"]),
+                    fmt.dec(r["n_eff"], 0),
+                ]
+            )
+        d = diagnostics(self.data, "weight_observatoire").set_index("stratum").loc["ensemble"]
+        show_table(
+            _markdown_table(
+                [
+                    "Part des structures qui…",
+                    "Part des répondants",
+                    "Total pondéré",
+                    "Taille effective",
+                ],
+                rows,
+                "lrrr",
+            ),
+            fmt.typo(
+                "Total pondéré de la méthode publiée : il estime la part parmi les collectivités "
+                "hors communes de moins de 3 500 habitants (les structures « autres » et les petites "
+                f"communes y pèsent zéro) ; effet de plan {fmt.dec(d['deff'], 1)}, soit une "
+                f"précision comparable à celle de {fmt.dec(d['n_eff'], 0)} répondants tirés au hasard"
+            ),
+            "tbl-total-pondere",
         )
 
     def weights_figure(self) -> None:
-        """Share of each stratum in the weighted total (default weights)."""
+        """Share of each stratum in the published method's weighted total."""
         from analysis.report import charts
 
         full = self.data  # the respondents in scope
-        w = full.groupby("stratum", observed=False)["weight"].sum()
+        w = full.groupby("stratum", observed=False)["weight_observatoire"].sum()
         total = float(w.sum()) or 1.0
         strata = [s for s in self.scope if s in w.index]
         fig = charts.counts_bar(
@@ -345,8 +427,8 @@ class ChapterSections:
             base=len(full),
         )
         cap = fmt.typo(
-            "Part de chaque strate dans le total pondéré (pondération « observatoire »), "
-            f"édition {self.edition} ; base : {fmt.num(len(full))} répondants."
+            "Part de chaque strate dans le total pondéré de la méthode publiée. "
+            f"Base : {fmt.num(len(full))} structures répondantes."
         )
         self._show_figure(fig, cap, charts.alt_text(fig))
 
@@ -382,9 +464,9 @@ class ChapterSections:
         )
         display_markdown(
             fmt.typo(
-                text
-                + "C'est pourquoi chaque pourcentage est donné avec sa base, et qu'un pourcentage "
-                "« pondéré » est aussi proposé (voir la notice technique)."
+                text + "C'est pourquoi chaque chiffre est donné comme une part des structures "
+                "répondantes, sa base nommée, et qu'une estimation pour l'ensemble des "
+                "collectivités n'est donnée que lorsqu'elle est fiable (voir la notice technique)."
             )
         )
 

@@ -6,10 +6,15 @@ from its microdata, or its published aggregate table read by
 :func:`analysis.stats.published.read_aggregates` — on the mapped question, item and option (the
 crosswalk's ``options`` renames both answer levels and item labels where they changed).
 
-The difference is in percentage points (current − previous). Significance: a two-proportion
-z-test at 5 % with the pooled proportion, on the effective sample sizes when comparing weighted
-figures (``weighted=True``: ``weighted_pct`` and ``n_eff`` on both sides) and on the bases
-(``base_n``) otherwise. Statistic rows (mean rank, mean, median) are not compared.
+The difference is in percentage points (current − previous), with its 95 % interval
+(``diff_low``, ``diff_high``). Weighted figures (``weighted=True``) estimated on both sides by
+the design (``method="frame"``: both tables carry ``se``) are two independent design-based
+estimates of the same population: the difference has variance ``se₁² + se₂²``, the interval
+``diff ± 1.96 se``, the test ``z = diff / se`` (:func:`analysis.stats.design.difference`).
+Otherwise (published aggregates, no variance): a two-proportion z-test at 5 % with the pooled
+proportion, on the effective sample sizes for weighted figures (``n_eff``) and on the bases
+(``base_n``) for shares of respondents, and the unpooled Wald interval. Statistic rows (mean
+rank, mean, median) are not compared.
 
 Groups: the 2022 published ``Un EPCI`` includes métropoles, so the current edition is
 compared by type through the group ``epci_metropole`` (EPCI + métropoles) of
@@ -26,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from analysis.stats import design as dm
 from analysis.stats.estimates import SANS_REPONSE, STATISTIC_OPTIONS, estimate_all
 from analysis.survey.codebook import Codebook
 from analysis.survey.strata import GROUPS, STRATA
@@ -68,6 +74,8 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "p_value",
     "significant",
     "suppressed",
+    "diff_low",
+    "diff_high",
 )
 
 
@@ -76,9 +84,19 @@ class CompareError(ValueError):
 
 
 def estimate_for_comparison(
-    df: pd.DataFrame, codebook: Codebook, *, weight: str | None = "weight", min_base: int = 5
+    df: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    weight: str | None = "weight",
+    min_base: int = 5,
+    method: str | None = None,
+    frame=None,
 ) -> pd.DataFrame:
-    """Current-edition estimates on :data:`COMPARISON_GROUPS` (weighted on the two totals)."""
+    """Current-edition estimates on :data:`COMPARISON_GROUPS` (weighted on the two totals).
+
+    ``method``/``frame``: see :func:`analysis.stats.estimates.estimate_all` (``"frame"``: the
+    design-based estimates, whose standard errors give the design-based comparison).
+    """
     return estimate_all(
         df,
         codebook,
@@ -86,6 +104,8 @@ def estimate_for_comparison(
         groups=COMPARISON_GROUPS,
         min_base=min_base,
         weighted_groups=DEFAULT_GROUPS,
+        method=method,
+        frame=frame,
     )
 
 
@@ -172,6 +192,8 @@ def compare_editions(
     keys = ["question_id", "item", "previous_question_id", "previous_item", "previous_option"]
     keys += ["stratum"]
     cur["weighted_pct"] = cur["weighted_pct"].astype("float64")
+    # the variance of a sum of options needs their covariance: no design se for merged options
+    cur["se"] = cur["se"].astype("float64") if "se" in cur else np.nan
     agg = cur.groupby(keys, sort=False, dropna=False).agg(
         chapter=("chapter", "first"),
         question=("question", "first"),
@@ -182,6 +204,7 @@ def compare_editions(
         pct=("pct", "sum"),
         weighted_pct=("weighted_pct", lambda v: v.sum(min_count=1)),
         n_eff=("n_eff", "first"),
+        se=("se", lambda v: v.iloc[0] if len(v) == 1 else np.nan),
         suppressed=("suppressed", "any"),
         _order=("_order", "min"),
     )
@@ -204,6 +227,7 @@ def compare_editions(
             prev.loc[rebase, "_pct"] = 100.0 * prev.loc[rebase, "count"] / answered[rebase]
     prev["_wpct"] = prev["weighted_pct"].astype("float64") if "weighted_pct" in prev else np.nan
     prev["_neff"] = prev["n_eff"].astype("float64") if "n_eff" in prev else np.nan
+    prev["_se"] = prev["se"].astype("float64") if "se" in prev else np.nan
     prev = prev.rename(
         columns={
             "question_id": "previous_question_id",
@@ -212,7 +236,7 @@ def compare_editions(
         }
     )[
         ["previous_question_id", "previous_item", "previous_option", "stratum"]
-        + ["_pct", "_base", "_wpct", "_neff"]
+        + ["_pct", "_base", "_wpct", "_neff", "_se"]
     ]
     prev = prev.drop_duplicates(
         ["previous_question_id", "previous_item", "previous_option", "stratum"]
@@ -237,8 +261,25 @@ def compare_editions(
     z, p_value = two_proportion_test(
         out["pct"] / 100.0, out["n"], out["previous_pct"] / 100.0, out["previous_n"]
     )
+    p1, n1 = out["pct"].to_numpy() / 100.0, out["n"].to_numpy()
+    p2, n2 = out["previous_pct"].to_numpy() / 100.0, out["previous_n"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wald = 100.0 * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    low = out["diff_points"].to_numpy() - dm._t(np.inf) * wald
+    high = out["diff_points"].to_numpy() + dm._t(np.inf) * wald
+    if weighted:
+        se1, se2 = out["se"].to_numpy(), out["_se"].to_numpy()
+        design = np.isfinite(se1) & np.isfinite(se2)
+        if design.any():
+            d = dm.difference(out["pct"], se1**2, out["previous_pct"], se2**2)
+            z = np.where(design, d["z"], z)
+            p_value = np.where(design, d["p_value"], p_value)
+            low = np.where(design, d["ci_low"], low)
+            high = np.where(design, d["ci_high"], high)
     out["z"] = z
     out["p_value"] = p_value
+    out["diff_low"] = low
+    out["diff_high"] = high
     out["significant"] = np.nan_to_num(p_value, nan=1.0) < alpha
     out["suppressed"] = out["suppressed"].astype(bool) | (out["previous_base_n"] < min_base)
     return out[list(OUTPUT_COLUMNS)].reset_index(drop=True)

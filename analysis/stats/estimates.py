@@ -39,11 +39,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype
 
+from analysis.stats import design as dm
 from analysis.survey.codebook import TABULATED, Codebook, Question
 from analysis.survey.codebook import asked_mask as codebook_asked_mask
 from analysis.survey.strata import GROUPS, STRATA
@@ -57,15 +59,25 @@ COLUMNS: tuple[str, ...] = (
     "option",
     "stratum",
     "base_n",
+    "group_n",
     "count",
     "pct",
     "weighted_pct",
     "ci_low",
     "ci_high",
+    "ci_method",
+    "deff",
+    "n_eff",
+    "cv",
+    "reliable",
     "suppressed",
 )
-#: Extra column of the estimates (not exported): Kish effective sample size of the base.
-EXTRA_COLUMNS: tuple[str, ...] = ("n_eff",)
+#: Extra column of the estimates (not exported): standard error of ``weighted_pct`` (same unit),
+#: for design-based comparisons between editions.
+EXTRA_COLUMNS: tuple[str, ...] = ("se",)
+#: Population-estimate methods (see :func:`estimate_all`).
+METHODS: tuple[str, ...] = ("frame", "observatoire", "raking")
+WILSON_KISH = "wilson-kish"
 SANS_REPONSE = "sans réponse"
 MEAN_RANK = "rang moyen"
 MEAN = "moyenne"
@@ -123,7 +135,17 @@ def _column(df: pd.DataFrame, col: str, question: Question) -> pd.Series:
 
 def _codes(df: pd.DataFrame, col: str, question: Question, levels: Sequence[str]) -> np.ndarray:
     """Position of each value in ``levels``; -1 when missing. Unknown values are an error."""
-    values = _column(df, col, question).astype("object")
+    series = _column(df, col, question)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the processed dataset: no string work
+        where = {level: i for i, level in enumerate(levels)}
+        lookup = np.array(
+            [-1 if c == "" else where.get(c, -2) for c in series.cat.categories] + [-1],
+            dtype="int64",
+        )
+        codes = lookup[series.cat.codes.to_numpy()]  # code -1 (missing) → the last entry
+        if not (codes == -2).any():
+            return codes
+    values = series.astype("object")
     missing = values.isna().to_numpy() | values.eq("").to_numpy()
     codes = pd.Categorical(values.where(~missing), categories=list(levels)).codes
     bad = (codes < 0) & ~missing
@@ -216,21 +238,28 @@ def _weights(df: pd.DataFrame, weight: str | None) -> np.ndarray | None:
 
 
 class _Builder:
-    """Accumulates blocks of rows as arrays; one DataFrame at the end."""
+    """Accumulates blocks of rows as arrays; one DataFrame at the end.
 
-    def __init__(self, G: np.ndarray, names: Sequence[str], wmask: np.ndarray, w, min_base: int):
+    ``pop``: the population estimates to compute — ``None`` (none), ``("weights", w, wmask)``
+    (post-stratified shares on fixed weights with Wilson-on-Kish intervals: the published
+    method) or ``("design", design, S, Gd, interval)`` (design-based, :mod:`analysis.stats.design`).
+    """
+
+    KEYS = (
+        "question", "item", "option", "stratum", "base_n", "group_n", "count", "pct", "wpct",
+        "lo", "hi", "method", "deff", "n_eff", "cv", "se", "weak", "census", "has",
+        "ek", "en", "eN",
+    )  # fmt: skip
+
+    def __init__(self, G: np.ndarray, names: Sequence[str], pop, min_base: int):
         self.G = G.astype("float64")
         self.names = np.asarray(names, dtype=object)
-        self.wmask = wmask  # groups that get weighted figures
-        self.w = w
+        self.group_n = self.G.sum(axis=0)
+        self.pop = pop
         self.min_base = min_base
-        self.parts: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("item", "option", "stratum", "base_n", "count", "pct", "wpct")
-        }
-        for k in ("lo", "hi", "n_eff", "question"):
-            self.parts[k] = []
+        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in self.KEYS}
 
-    def _emit(self, question, item, options, base, count, pct, wpct, lo, hi, neff) -> None:
+    def _emit(self, question, item, options, base, count, pct, cols: dict) -> None:
         """Arrays of shape (k options, g groups) → rows option-major, group-minor."""
         k, g = count.shape
         self.parts["question"].append(np.full(k * g, question, dtype=object))
@@ -238,12 +267,42 @@ class _Builder:
         self.parts["option"].append(np.repeat(np.asarray(options, dtype=object), g))
         self.parts["stratum"].append(np.tile(self.names, k))
         self.parts["base_n"].append(np.tile(base, k))
+        self.parts["group_n"].append(np.tile(self.group_n, k))
         self.parts["count"].append(count.ravel())
         self.parts["pct"].append(pct.ravel())
-        self.parts["wpct"].append(wpct.ravel())
-        self.parts["lo"].append(lo.ravel())
-        self.parts["hi"].append(hi.ravel())
-        self.parts["n_eff"].append(neff.ravel())
+        for key in self.KEYS[8:]:
+            self.parts[key].append(np.broadcast_to(cols[key], (k, g)).ravel())
+
+    def _empty(self, k: int) -> dict:
+        g = len(self.names)
+        cols = {key: np.full((k, g), np.nan) for key in self.KEYS[8:]}
+        cols["method"] = np.full((k, g), "", dtype=object)
+        cols["census"] = np.zeros((k, g), dtype=bool)
+        cols["has"] = np.zeros((k, g), dtype=bool)
+        return cols
+
+    def _design(self, X: np.ndarray, asked: np.ndarray, proportion: bool) -> dict:
+        _, design, S, Gd, interval = self.pop
+        out = dm.population_columns(
+            design, X, asked, Gd, proportion=proportion, interval=interval, S=S
+        )
+        scale = 100.0 if proportion else 1.0
+        return {
+            "wpct": scale * out["estimate"],
+            "lo": scale * out["ci_low"],
+            "hi": scale * out["ci_high"],
+            "method": out["ci_method"],
+            "deff": out["deff"],
+            "n_eff": out["n_eff"],
+            "cv": out["cv"],
+            "se": scale * np.sqrt(out["variance"]),
+            "weak": out["weak_share"],
+            "census": out["census"],
+            "has": out["has_estimate"],
+            "ek": out["exact_k"],
+            "en": out["exact_n"],
+            "eN": out["exact_N"],
+        }
 
     def shares(self, qid: str, item: str, options: Sequence[str], X: np.ndarray, asked) -> None:
         """Share rows: ``X`` is (n, k) indicators of the k options, already masked by ``asked``."""
@@ -252,23 +311,36 @@ class _Builder:
         count = X.T.astype("float64") @ G  # (k, g)
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = 100.0 * count / base
-        k, g = count.shape
-        wpct = np.full((k, g), np.nan)
-        lo, hi, neff = wpct.copy(), wpct.copy(), np.full((k, g), np.nan)
-        if self.w is not None and self.wmask.any():
-            wa = self.w * asked
-            Gw = G[:, self.wmask]
+        cols = self._empty(count.shape[0])
+        if self.pop is not None and self.pop[0] == "design":
+            cols = self._design(X, asked, True)
+        elif self.pop is not None and self.pop[2].any():
+            _, w, wmask = self.pop
+            wa = w * asked
+            Gw = G[:, wmask]
             W = wa @ Gw
             W2 = (wa * wa) @ Gw
+            npos = ((wa > 0).astype("float64")) @ Gw
             with np.errstate(divide="ignore", invalid="ignore"):
                 p = (X.T * wa) @ Gw / W
+                # all or none: exactly 1 or 0, whatever the order of the sums
+                p = np.where(np.abs(p - 1) < 1e-12, 1.0, np.where(np.abs(p) < 1e-12, 0.0, p))
                 n_eff = np.where(W2 > 0, W * W / W2, np.nan)
+                se = np.sqrt(np.maximum(p * (1 - p), 0.0) / n_eff)
+                cv = np.where(p > 0, se / p, np.inf)
+                deff = npos / n_eff
             low, high = wilson_interval(p, n_eff)
-            wpct[:, self.wmask] = 100.0 * p
-            lo[:, self.wmask] = 100.0 * low
-            hi[:, self.wmask] = 100.0 * high
-            neff[:, self.wmask] = np.broadcast_to(n_eff, p.shape)
-        self._emit(qid, item, options, base, count, pct, wpct, lo, hi, neff)
+            has = np.isfinite(p)
+            cols["wpct"][:, wmask] = 100.0 * p
+            cols["lo"][:, wmask] = 100.0 * low
+            cols["hi"][:, wmask] = 100.0 * high
+            cols["n_eff"][:, wmask] = np.broadcast_to(n_eff, p.shape)
+            cols["se"][:, wmask] = 100.0 * se
+            cols["cv"][:, wmask] = cv
+            cols["deff"][:, wmask] = np.broadcast_to(deff, p.shape)
+            cols["has"][:, wmask] = has
+            cols["method"][:, wmask] = np.where(has & np.isfinite(low), WILSON_KISH, "")
+        self._emit(qid, item, options, base, count, pct, cols)
 
     def statistics(
         self, qid: str, item: str, x: np.ndarray, asked: np.ndarray, options: Sequence[str]
@@ -289,13 +361,21 @@ class _Builder:
                 if sel.any():
                     med[j] = float(np.median(x[sel]))
             stats.append(med)
-        k, g = len(options), G.shape[1]
-        wstat = np.full((k, g), np.nan)
-        lo, hi, neff = wstat.copy(), wstat.copy(), wstat.copy()
-        if self.w is not None and self.wmask.any():
-            for j in np.flatnonzero(self.wmask):
+        k = len(options)
+        cols = self._empty(k)
+        if self.pop is not None and self.pop[0] == "design":
+            design = self.pop[1]
+            mcols = self._design(x[:, None], valid, False)
+            for key, v in mcols.items():
+                cols[key][0] = v[0]
+            w = design.weights
+            todo = np.flatnonzero(mcols["has"][0]) if k > 1 else []
+        elif self.pop is not None:
+            _, w, wmask = self.pop
+            todo = np.flatnonzero(wmask)
+            for j in todo:
                 sel = valid & (G[:, j] > 0)
-                ws, xs = self.w[sel], x[sel]
+                ws, xs = w[sel], x[sel]
                 W, W2 = ws.sum(), (ws * ws).sum()
                 if W <= 0:
                     continue
@@ -303,19 +383,56 @@ class _Builder:
                 n_eff = W * W / W2
                 sd = float(np.sqrt((ws * (xs - m) ** 2).sum() / W))
                 half = Z95 * sd / np.sqrt(n_eff)
-                wstat[0, j], lo[0, j], hi[0, j], neff[0, j] = m, m - half, m + half, n_eff
-                if k > 1:
-                    order = np.argsort(xs, kind="stable")
-                    cw = np.cumsum(ws[order])
-                    wstat[1, j] = float(xs[order][np.searchsorted(cw, W / 2.0)])
-                    neff[1, j] = n_eff
-        self._emit(
-            qid, item, options, base, np.tile(n, (k, 1)), np.vstack(stats), wstat, lo, hi, neff
-        )
+                cols["wpct"][0, j], cols["n_eff"][0, j] = m, n_eff
+                cols["lo"][0, j], cols["hi"][0, j] = m - half, m + half
+                cols["se"][0, j] = sd / np.sqrt(n_eff)
+                cols["cv"][0, j] = cols["se"][0, j] / abs(m) if m else np.inf
+                cols["deff"][0, j] = float((ws > 0).sum()) / n_eff
+                cols["has"][0, j] = True
+                cols["method"][0, j] = "normal-kish"
+        else:
+            w, todo = None, []
+        if k > 1 and w is not None:  # weighted median, no interval
+            for j in todo:
+                sel = valid & (G[:, j] > 0) & (w > 0)
+                ws, xs = w[sel], x[sel]
+                if ws.sum() <= 0:
+                    continue
+                order = np.argsort(xs, kind="stable")
+                cw = np.cumsum(ws[order])
+                cols["wpct"][1, j] = float(xs[order][np.searchsorted(cw, ws.sum() / 2.0)])
+                cols["n_eff"][1, j] = cols["n_eff"][0, j]
+                cols["has"][1, j] = True
+                cols["weak"][1, j] = cols["weak"][0, j]
+                cols["census"][1, j] = cols["census"][0, j]
+        self._emit(qid, item, options, base, np.tile(n, (k, 1)), np.vstack(stats), cols)
 
     def frame(self) -> pd.DataFrame:
         cat = {k: np.concatenate(v) if v else np.array([]) for k, v in self.parts.items()}
         base = cat["base_n"].astype("int64")
+        lo = cat["lo"].astype("float64").copy()
+        hi = cat["hi"].astype("float64").copy()
+        method = cat["method"].astype(object)
+        if self.pop is not None and self.pop[0] == "design":
+            low, high = lo / 100.0, hi / 100.0
+            dm.fill_exact(
+                low,
+                high,
+                method,
+                cat["ek"].astype("float64"),
+                cat["en"].astype("float64"),
+                cat["eN"].astype("float64"),
+            )
+            lo, hi = 100.0 * low, 100.0 * high
+        suppressed = base < self.min_base
+        has = cat["has"].astype(bool)
+        cv = cat["cv"].astype("float64")
+        weak = np.nan_to_num(cat["weak"].astype("float64"), nan=0.0)
+        median = cat["option"] == MEDIAN  # no interval: reliable as its mean (rows option-major)
+        reliable = dm.reliable(cv, weak, cat["census"].astype(bool), suppressed, has)
+        if median.any():
+            pos = np.flatnonzero(median)
+            reliable[pos] = reliable[pos - len(self.names)] & has[pos]  # the mean's row
         return pd.DataFrame(
             {
                 "question_id": cat["question"],
@@ -323,13 +440,19 @@ class _Builder:
                 "option": cat["option"],
                 "stratum": cat["stratum"],
                 "base_n": base,
+                "group_n": cat["group_n"].astype("int64"),
                 "count": cat["count"].astype("int64"),
                 "pct": cat["pct"].astype("float64"),
                 "weighted_pct": cat["wpct"].astype("float64"),
-                "ci_low": cat["lo"].astype("float64"),
-                "ci_high": cat["hi"].astype("float64"),
-                "suppressed": base < self.min_base,
+                "ci_low": lo,
+                "ci_high": hi,
+                "ci_method": pd.array(method, dtype="object"),
+                "deff": cat["deff"].astype("float64"),
                 "n_eff": cat["n_eff"].astype("float64"),
+                "cv": cv,
+                "reliable": reliable,
+                "suppressed": suppressed,
+                "se": cat["se"].astype("float64"),
             }
         )
 
@@ -400,6 +523,50 @@ def _finish(out: pd.DataFrame, questions: Iterable[Question], edition: int | Non
     return out[[*COLUMNS, *EXTRA_COLUMNS]]
 
 
+def _population(
+    df: pd.DataFrame,
+    *,
+    method: str | None,
+    weight: str | None,
+    groups: Mapping[str, Sequence[str]],
+    weighted_groups: Iterable[str] | None,
+    frame: Any,
+    edition: int | None,
+    interval: str,
+):
+    """What :class:`_Builder` needs to compute the population estimates of ``method``."""
+    names = list(groups)
+    if method is None or method == "observatoire":
+        if weight is None:
+            return None
+        chosen = ("ensemble",) if weighted_groups is None else tuple(weighted_groups)
+        return ("weights", _weights(df, weight), np.isin(names, list(chosen)))
+    if method not in METHODS:
+        raise EstimatesError(f"method {method!r}; expected one of {list(METHODS)}")
+    if frame is None:
+        if edition is None:
+            raise EstimatesError(
+                f"method {method!r} needs the frame: give frame= or the edition (codebook)"
+            )
+        from analysis.survey.reference import FrameError, load_frame
+
+        try:
+            frame = load_frame(edition)
+        except FrameError as exc:
+            raise EstimatesError(f"method {method!r}: {exc}") from None
+    weights = None
+    if method == "raking":
+        column = weight if weight not in (None, "weight") else "weight_raking"
+        weights = _weights(df, column)
+    try:
+        design = dm.Design.from_strata(df["stratum"], frame, weights=weights, edition=edition)
+    except dm.DesignError as exc:
+        raise EstimatesError(str(exc)) from None
+    if weighted_groups is not None:
+        groups = {g: (m if g in set(weighted_groups) else ()) for g, m in groups.items()}
+    return ("design", design, design.indicator(), design.group_matrix(groups), interval)
+
+
 def _estimate(
     df: pd.DataFrame,
     questions: Sequence[Question],
@@ -408,13 +575,24 @@ def _estimate(
     weight: str | None,
     groups: Mapping[str, Sequence[str]],
     min_base: int,
-    weighted_groups: Iterable[str],
+    weighted_groups: Iterable[str] | None,
     codebook: Codebook | None = None,
+    method: str | None = None,
+    frame: Any = None,
+    interval: str = dm.LOGIT,
 ) -> pd.DataFrame:
     G = _group_matrix(df, groups)
-    names = list(groups)
-    wmask = np.isin(names, list(weighted_groups))
-    b = _Builder(G, names, wmask, _weights(df, weight), min_base)
+    pop = _population(
+        df,
+        method=method,
+        weight=weight,
+        groups=groups,
+        weighted_groups=weighted_groups,
+        frame=frame,
+        edition=edition,
+        interval=interval,
+    )
+    b = _Builder(G, list(groups), pop, min_base)
     for q in questions:
         _add_question(b, df, q, codebook)
     return _finish(b.frame(), questions, edition)
@@ -428,15 +606,20 @@ def estimate_question(
     weight: str | None = "weight",
     groups: Mapping[str, Sequence[str]] = GROUPS,
     min_base: int = 5,
-    weighted_groups: Iterable[str] = ("ensemble",),
+    weighted_groups: Iterable[str] | None = None,
     codebook: Codebook | None = None,
+    method: str | None = None,
+    frame: Any = None,
+    interval: str = dm.LOGIT,
 ) -> pd.DataFrame:
     """Tidy estimates of one tabulated question (see the module docstring for the rows).
 
     ``df`` is a processed dataset (``stratum``, the weight column, the question's columns and
-    those its ``asked_if`` refers to). ``weight=None``: no weighted figures. ``codebook``: to
-    evaluate ``asked_if`` chains (see :func:`asked_mask`).
+    those its ``asked_if`` refers to). ``codebook``: to evaluate ``asked_if`` chains (see
+    :func:`asked_mask`). Population estimates: see :func:`estimate_all`.
     """
+    if edition is None and codebook is not None and method in ("frame", "raking"):
+        edition = codebook.edition
     return _estimate(
         df,
         [question],
@@ -446,6 +629,9 @@ def estimate_question(
         min_base=min_base,
         weighted_groups=weighted_groups,
         codebook=codebook,
+        method=method,
+        frame=frame,
+        interval=interval,
     )
 
 
@@ -457,22 +643,48 @@ def estimate_all(
     weight: str | None = "weight",
     groups: Mapping[str, Sequence[str]] = GROUPS,
     min_base: int = 5,
-    weighted_groups: Iterable[str] = ("ensemble",),
+    weighted_groups: Iterable[str] | None = None,
+    method: str | None = None,
+    frame: Any = None,
+    interval: str = dm.LOGIT,
+    questions: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Estimates of every tabulated question of ``codebook``, in codebook order.
 
+    ``questions``: only these question ids (a chapter's), still in codebook order.
+
     Row order: question (codebook order), item, option (codebook order, "sans réponse" last),
     group (order of ``groups``). ``edition`` defaults to the codebook's.
+
+    Population estimates (``weighted_pct`` and the columns after it):
+
+    * ``method="frame"`` (the report's): design-based on the edition's frame (``frame``: a
+      ``{stratum: N}`` mapping or a ``Frame``, default ``data/frames/<edition>.yaml``), for every
+      group with a frame stratum (or only ``weighted_groups`` when given); ``interval``:
+      ``"logit"`` or ``"beta"`` for groups of several strata;
+    * ``method="raking"``: the same with the raking weights (column ``weight_raking``, or
+      ``weight`` when another name is given) taken as fixed;
+    * ``method="observatoire"`` or ``None`` (the default here, kept for compatibility): the
+      post-stratified share on the ``weight`` column with the Wilson interval on Kish's
+      effective size, on ``weighted_groups`` (default ``ensemble``); ``weight=None``: none.
     """
+    edition = codebook.edition if edition is None else edition
+    tabulated = codebook.of_type(*TABULATED)
+    if questions is not None:
+        wanted = set(questions)
+        tabulated = [q for q in tabulated if q.id in wanted]
     return _estimate(
         df,
-        codebook.of_type(*TABULATED),
-        edition=codebook.edition if edition is None else edition,
+        tabulated,
+        edition=edition,
         weight=weight,
         groups=groups,
         min_base=min_base,
         weighted_groups=weighted_groups,
         codebook=codebook,
+        method=method,
+        frame=frame,
+        interval=interval,
     )
 
 
@@ -493,6 +705,8 @@ class Headline:
     n_eff: float | None
     suppressed: bool
     weighted: bool
+    ci_method: str = ""
+    reliable: bool = False
 
     @property
     def value(self) -> float:
@@ -512,18 +726,27 @@ def headline(
     groups: Mapping[str, Sequence[str]] = GROUPS,
     min_base: int = 5,
     codebook: Codebook | None = None,
+    method: str | None = None,
+    frame: Any = None,
+    edition: int | None = None,
 ) -> Headline:
-    """The estimate of one option (of one ``item`` for matrices and rankings) in one group."""
+    """The estimate of one option (of one ``item`` for matrices and rankings) in one group.
+
+    ``method``/``frame``: see :func:`estimate_all` (design-based with ``method="frame"``).
+    """
     if group not in groups:
         raise EstimatesError(f"group {group!r}; expected one of {list(groups)}")
     est = estimate_question(
         df,
         question,
+        edition=edition,
         weight=weight if weighted else None,
         groups={group: groups[group]},
         min_base=min_base,
         weighted_groups=(group,) if weighted else (),
         codebook=codebook,
+        method=method if weighted else None,
+        frame=frame,
     )
     row = est[(est["option"] == option) & (est["item"] == item)]
     if row.empty:
@@ -546,4 +769,6 @@ def headline(
         n_eff=float(r["n_eff"]) if weighted else None,
         suppressed=bool(r["suppressed"]),
         weighted=weighted,
+        ci_method=str(r["ci_method"]) if weighted else "",
+        reliable=bool(r["reliable"]) if weighted else False,
     )

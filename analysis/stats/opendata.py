@@ -1,18 +1,22 @@
 """Open-data export of the estimates: one long tidy CSV, and an XLSX with a sheet per chapter.
 
-Columns, exactly (:data:`analysis.stats.estimates.COLUMNS`)::
+Columns, exactly (:data:`analysis.stats.estimates.COLUMNS`, documented for readers in
+docs/open-data.md)::
 
-    edition, chapter, question_id, question, item, option, stratum, base_n, count, pct,
-    weighted_pct, ci_low, ci_high, suppressed
+    edition, chapter, question_id, question, item, option, stratum, base_n, group_n, count,
+    pct, weighted_pct, ci_low, ci_high, ci_method, deff, n_eff, cv, reliable, suppressed
 
 * ``question``: question text without any ``[…]`` suffix; ``item``: matrix row label or ranked
   element (empty otherwise); ``option``: answer level, choice, rank class (``rang 1``,
   ``rang 1 ou 2``, …) or ``sans réponse``; ``stratum``: a group code of
   :data:`analysis.survey.strata.GROUPS`.
 * ``pct``, ``weighted_pct``, ``ci_low``, ``ci_high``: percentages 0–100, unrounded (shortest
-  repr of the float, so the file is deterministic); weighted figures on ``ensemble`` rows only,
-  empty elsewhere. On the statistic rows (``option`` = ``rang moyen``, ``moyenne``,
+  repr of the float, so the file is deterministic); population estimates where the method gives
+  them (every group but ``autre`` with ``frame``; ``ensemble`` with ``observatoire``), empty
+  elsewhere. ``deff``, ``n_eff``, ``cv``: floats likewise (``cv`` is ``inf`` at 0 %; empty in
+  the XLSX). ``ci_method``: text. On the statistic rows (``option`` = ``rang moyen``, ``moyenne``,
   ``médiane``) ``pct``/``weighted_pct`` hold that statistic, not a percentage.
+* ``reliable``: ``true``/``false`` (the publication rule of docs/estimation.md).
 * ``suppressed``: ``true`` when ``base_n`` is below the disclosure threshold; the numbers are
   kept, the report prints "n.s." in their place.
 
@@ -35,8 +39,22 @@ import pandas as pd
 from analysis.stats.estimates import COLUMNS
 from analysis.survey.codebook import CHAPTERS
 
-TEXT_COLUMNS = ("chapter", "question_id", "question", "item", "option", "stratum")
-NUMERIC_COLUMNS = ("edition", "base_n", "count", "pct", "weighted_pct", "ci_low", "ci_high")
+TEXT_COLUMNS = ("chapter", "question_id", "question", "item", "option", "stratum", "ci_method")
+NUMERIC_COLUMNS = (
+    "edition",
+    "base_n",
+    "group_n",
+    "count",
+    "pct",
+    "weighted_pct",
+    "ci_low",
+    "ci_high",
+    "deff",
+    "n_eff",
+    "cv",
+)
+FLOAT_COLUMNS = ("pct", "weighted_pct", "ci_low", "ci_high", "deff", "n_eff", "cv")
+BOOL_COLUMNS = ("reliable", "suppressed")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Date stamped in the XLSX (document properties and ZIP entries): deterministic output.
 FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -95,18 +113,20 @@ def export_frame(estimates: pd.DataFrame) -> pd.DataFrame:
                 f"expected a number or empty"
             )
         out[col] = values
-    for col in ("edition", "base_n", "count"):
+    for col in ("edition", "base_n", "group_n", "count"):
         out[col] = out[col].astype("Int64")
-    out["suppressed"] = out["suppressed"].astype(bool)
+    for col in BOOL_COLUMNS:
+        out[col] = out[col].astype(bool)
     return out.reset_index(drop=True)
 
 
 def to_csv_text(table: pd.DataFrame) -> str:
     """CSV text of an export table: UTF-8, ``,``, ``\\n``, floats as shortest repr."""
     text = table.copy()
-    for col in ("pct", "weighted_pct", "ci_low", "ci_high"):
+    for col in FLOAT_COLUMNS:
         text[col] = [repr(float(v)) if v == v else "" for v in text[col].to_numpy()]
-    text["suppressed"] = np.where(table["suppressed"], "true", "false")
+    for col in BOOL_COLUMNS:
+        text[col] = np.where(table[col], "true", "false")
     return text.to_csv(index=False, lineterminator="\n")
 
 
@@ -124,7 +144,9 @@ def _sheets(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _cell(value: object) -> object:
-    if value is pd.NA or value is None or (isinstance(value, float) and value != value):
+    if value is pd.NA or value is None:
+        return None
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
         return None
     if isinstance(value, np.generic):
         return value.item()

@@ -47,13 +47,17 @@ def clean(
     responses: pd.DataFrame,
     codebook: Codebook,
     *,
-    completion_question: str = COMPLETION_QUESTION,
+    completion_question: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply the cleaning rule; return (kept responses, drop log ``response_id, reason``).
 
     Both are sorted by ``response_id``; ``responses`` must be in file order (as read by
-    ``analysis.survey.ingest.read_export``), which breaks ties between duplicates.
+    ``analysis.survey.ingest.read_export``), which breaks ties between duplicates. The
+    completion question is the codebook's ``completion`` (default :data:`COMPLETION_QUESTION`).
     """
+    completion_question = (
+        completion_question or getattr(codebook, "completion", None) or COMPLETION_QUESTION
+    )
     for col in ("response_id", "structure_key", completion_question):
         if col not in responses.columns:
             raise CleanError(

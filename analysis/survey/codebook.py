@@ -30,11 +30,19 @@ Schema of one question (keys in YAML)::
         edition: 2022
         id: gouvernance_regles_2022
         options: {"2023 label": "2022 label"}   # only where labels differ
+        note: "…"                    # caveat for comparisons
+        comparable: "yes"            # yes | wording | no (no: never drawn as an evolution)
+        comparable_why: "…"          # the reason, in French (the report prints it)
+      review: ["…"]                  # the drafter's notes where a person must decide
 
 Column ids in the processed dataset are derived from the codebook: ``id`` for single, numeric and
 text questions, ``id__item`` for multiple choice and matrix rows, ``id__rangK`` for rankings.
 
-Extra top-level keys of a codebook file (e.g. ``not_in_2023:`` in the 2022 file) are ignored.
+Extra top-level keys of a codebook file (e.g. ``not_in_2023:`` in the 2022 file) are ignored;
+``completion:`` names the question that makes a response complete (cleaning rule). Every file
+is checked against the schema of :mod:`analysis.survey.schema` (pydantic): an error names the
+file, the line, the question and what to do. ``barometre codebook`` drafts a new edition's file
+from its export (:mod:`analysis.survey.draft`).
 """
 
 from __future__ import annotations
@@ -47,27 +55,8 @@ from typing import Any
 
 import yaml
 
-CHAPTERS = (
-    "contexte",
-    "motivations",
-    "organisation",
-    "gouvernance",
-    "environnement",
-    "ia",
-    "cybersecurite",
-)
-TYPES = (
-    "single",
-    "multiple",
-    "ranking",
-    "matrix",
-    "numeric",
-    "text",
-    "upload",
-    "timing",
-    "personal",
-    "admin",
-)
+from analysis.survey.schema import CHAPTERS, TYPES, SchemaError, normalise_heading, validate
+
 #: Types that are tabulated in the report and the open-data export.
 TABULATED = ("single", "multiple", "ranking", "matrix", "numeric")
 #: Types whose columns are kept in the processed dataset.
@@ -78,13 +67,6 @@ CODEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "codebook"
 
 class CodebookError(ValueError):
     """A codebook file is malformed or inconsistent."""
-
-
-def normalise_heading(text: str) -> str:
-    """Canonical form of a heading or answer for matching: NFC, apostrophes, spaces folded."""
-    text = unicodedata.normalize("NFC", str(text))
-    text = text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
-    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -118,6 +100,10 @@ class Previous:
     edition: int
     id: str
     options: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+    #: "yes", "wording" (compared, with the reason beside) or "no" (never drawn as an evolution).
+    comparable: str = "yes"
+    comparable_why: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +144,8 @@ class Codebook:
     version: str
     questions: tuple[Question, ...]
     path: Path | None = None
+    #: The question whose answer makes a response complete (None: the cleaning rule's default).
+    completion: str | None = None
 
     def __post_init__(self) -> None:
         self._check()
@@ -269,6 +257,23 @@ class Codebook:
                     )
 
 
+COMPARABLE = ("yes", "wording", "no")
+
+
+def _comparable(value: Any, where: str, raw: dict[str, Any]) -> str:
+    """``previous.comparable`` as a string (YAML 1.1 reads a bare yes/no as a boolean)."""
+    if value is True:
+        value = "yes"
+    elif value is False:
+        value = "no"
+    if value not in COMPARABLE:
+        raise CodebookError(
+            f"{where}: question {raw.get('id')!r}: previous.comparable is {value!r}; "
+            f"expected one of {list(COMPARABLE)}"
+        )
+    return str(value)
+
+
 def _question(raw: dict[str, Any], where: str) -> Question:
     try:
         cond = raw.get("asked_if")
@@ -307,6 +312,9 @@ def _question(raw: dict[str, Any], where: str) -> Question:
                     normalise_text(k): normalise_text(v)
                     for k, v in (prev.get("options") or {}).items()
                 },
+                note=prev.get("note"),
+                comparable=_comparable(prev.get("comparable", "yes"), where, raw),
+                comparable_why=normalise_text(prev.get("comparable_why") or ""),
             ),
             identifying=bool(raw.get("identifying", False)),
         )
@@ -349,23 +357,36 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", str(text)).strip()
 
 
-def from_dict(raw: dict[str, Any], path: Path | None = None) -> Codebook:
+def from_dict(raw: dict[str, Any], path: Path | None = None, text: str | None = None) -> Codebook:
+    """A codebook from its YAML mapping, checked against the schema (``text``: the file's
+    text, so that errors give the line of the YAML node at fault)."""
     where = str(path or "codebook")
-    if not isinstance(raw, dict) or "questions" not in raw or "edition" not in raw:
-        raise CodebookError(f"{where}: expected a mapping with 'edition' and 'questions'")
+    try:
+        validate(raw, where, text)
+    except SchemaError as exc:
+        raise CodebookError(str(exc)) from None
     return Codebook(
         edition=int(raw["edition"]),
         version=str(raw.get("version") or raw["edition"]),
         questions=tuple(_question(q, where) for q in raw["questions"]),
         path=path,
+        completion=None if raw.get("completion") is None else str(raw["completion"]),
     )
 
 
 @lru_cache(maxsize=8)
 def _load_path(path: Path, mtime: float) -> Codebook:
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return from_dict(raw, path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        raise CodebookError(
+            f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)}) — check the "
+            "indentation and quote texts that hold ': ' or start with a special character"
+        ) from None
+    return from_dict(raw, path, text)
 
 
 def load(edition: int | str, directory: Path | None = None) -> Codebook:
