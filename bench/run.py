@@ -269,7 +269,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
-    ap.add_argument("--only", choices=["estimates_real", "notes", "render_cached"], help="run this measure alone")
+    ap.add_argument(
+        "--only",
+        choices=["estimates_real", "notes", "render_cached"],
+        help="run this measure alone",
+    )
     args = ap.parse_args()
     runs = max(3, args.runs)
     WORK.mkdir(parents=True, exist_ok=True)
