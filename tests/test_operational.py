@@ -1,0 +1,178 @@
+"""Operational faults, through the real command: an output that is also an input, two runs in
+one checkout, a full or read-only disk, inputs whose names differ only by their edition.
+
+Each test checks the exit code, a message naming the file at fault, no traceback, and that the
+previous outputs are left as they were (byte for byte, no visible leftover).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_bad_inputs import BAD, assert_user_error, run_cli
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def _prepare(src: Path, out: Path, *more: str) -> subprocess.CompletedProcess:
+    return run_cli(
+        "prepare", "--edition", "2023", "--input", str(src), "--out-dir", str(out), *more
+    )
+
+
+# -- an output that is an input ----------------------------------------------------------------
+def test_tables_refuses_an_output_that_is_its_input(tmp_path):
+    src = tmp_path / "export.csv"
+    shutil.copyfile(BAD / "clean.csv", src)
+    before = src.read_bytes()
+    proc = run_cli("tables", "--edition", "2023", "--input", str(src), "--out", str(src))
+    assert_user_error(proc, re.escape(str(src)), "also an input", "--out")
+    assert src.read_bytes() == before
+    # the XLSX written beside the CSV counts too: --out export.xlsx would overwrite itself
+    xlsx = tmp_path / "t.xlsx"
+    proc = run_cli("tables", "--edition", "2023", "--input", str(src), "--out", str(xlsx))
+    assert_user_error(proc, re.escape(str(xlsx)), "--out")
+    assert src.read_bytes() == before and not xlsx.exists()
+
+
+def test_prepare_refuses_to_write_over_its_input(tmp_path):
+    """An export named like its own processed file (``x-2023.parquet``, a CSV misnamed)."""
+    src = tmp_path / "x-2023.parquet"
+    shutil.copyfile(BAD / "clean.csv", src)
+    before = src.read_bytes()
+    proc = _prepare(src, tmp_path)
+    assert_user_error(proc, re.escape(str(src)), "also an input")
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [src.name]
+
+
+# -- names -------------------------------------------------------------------------------------
+def test_processed_names_keep_the_whole_input_name(tmp_path):
+    a, b = tmp_path / "export.2023.csv", tmp_path / "export.2022.csv"
+    shutil.copyfile(BAD / "clean.csv", a)
+    shutil.copyfile(BAD / "field-export.csv", b)
+    out = tmp_path / "out"
+    assert _prepare(a, out).returncode == 0
+    assert _prepare(b, out).returncode == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        f"{stem}{suffix}"
+        for stem in ("export.2023", "export.2022-2023")
+        for suffix in (".parquet", ".meta.json", ".drops.csv")
+    ), names
+
+
+# -- one run at a time ----------------------------------------------------------------------------
+HOLD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from analysis.build.lock import checkout_lock
+    with checkout_lock(Path(sys.argv[1]), "build"):
+        print("held", flush=True)
+        time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def test_second_run_in_one_checkout_waits_or_refuses(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(ROOT), "4"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        proc = _prepare(BAD / "clean.csv", tmp_path / "a", "--no-wait")
+        assert_user_error(proc, rf"`barometre build` \(pid {holder.pid}\)", "one run at a time")
+        assert not (tmp_path / "a").exists()
+        proc = _prepare(BAD / "clean.csv", tmp_path / "b")  # waits, then runs
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert f"waiting for `barometre build` (pid {holder.pid})" in proc.stderr
+        assert holder.poll() is not None  # it ran after the holder had finished
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# -- a full disk, a read-only disk ----------------------------------------------------------------
+def _limit_file_size(limit: int):
+    def limit_it() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_it
+
+
+def _refused_write(proc: subprocess.CompletedProcess, out: Path, before: dict[str, bytes]):
+    err = assert_user_error(proc, re.escape(str(out)), "cannot write", "left in place")
+    assert _snapshot(out) == before
+    assert not [p for p in out.iterdir() if p.name not in before], list(out.iterdir())
+    return err
+
+
+def test_write_failure_keeps_the_previous_dataset(tmp_path):
+    """Writes fail (file-size limit, as on a full disk): exit 2, the destination named, the
+    three previous files as they were and no temporary file left."""
+    src, out = tmp_path / "x.csv", tmp_path / "out"
+    shutil.copyfile(BAD / "clean.csv", src)
+    assert _prepare(src, out).returncode == 0
+    before = _snapshot(out)
+    shutil.copyfile(BAD / "field-export-twice.csv", src)
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", "prepare", "--edition", "2023",
+         "--input", str(src), "--out-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        preexec_fn=_limit_file_size(4096),
+    )  # fmt: skip
+    _refused_write(proc, out, before)
+
+
+@contextlib.contextmanager
+def _tmpfs(path: Path, size: str):
+    path.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small file system needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)])
+    if done.returncode != 0:
+        pytest.skip("mount not permitted here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_full_disk_and_read_only_disk(tmp_path):
+    src = tmp_path / "x.csv"
+    shutil.copyfile(BAD / "clean.csv", src)
+    with _tmpfs(tmp_path / "disk", "2m") as out:
+        assert _prepare(src, out).returncode == 0
+        before = _snapshot(out)
+        shutil.copyfile(BAD / "field-export-twice.csv", src)
+        filler = out / "filler"
+        with contextlib.suppress(OSError), filler.open("wb") as fh:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        # leave a few kB: enough for the metadata, not for the parquet file
+        with filler.open("r+b") as fh:
+            fh.truncate(filler.stat().st_size - 8192)
+        before["filler"] = filler.read_bytes()
+        err = _refused_write(_prepare(src, out), out, before)
+        assert "No space left on device" in err
+        filler.unlink()
+        del before["filler"]
+        subprocess.run(["mount", "-o", "remount,ro", str(out)], check=True)
+        err = _refused_write(_prepare(src, out), out, before)
+        assert "Read-only file system" in err
