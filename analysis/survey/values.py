@@ -37,6 +37,7 @@ __all__ = [
     "NOT_SHOWN",
     "is_blank",
     "is_missing",
+    "strip_blank",
     "fold_label",
     "structure_type",
     "STRUCTURE_TYPES",
@@ -60,6 +61,14 @@ def is_blank(cell: object) -> bool:
         return True
     s = str(cell)
     return not s or BLANK.fullmatch(s) is not None
+
+
+_EDGES = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
+
+
+def strip_blank(cell: str) -> str:
+    """The cell without the white space (as :func:`is_blank` defines it) around it."""
+    return _EDGES.sub("", cell)
 
 
 def is_missing(cell: object) -> bool:
