@@ -579,7 +579,8 @@ def field_cases(c: Corpus) -> None:
     cat, pop, name_col, siret_col = c.col("category_raw"), c.col("population_raw"), *identity
     complete = set(c.complete())
     categories = {
-        c.rows[k][0]: AUTHOR_CATEGORIES[c.rows[k][cat]] for k in range(1, len(c.rows))
+        c.rows[k][0]: AUTHOR_CATEGORIES[c.rows[k][cat]]
+        for k in range(1, len(c.rows))
         if k in complete
     }
 
@@ -599,8 +600,11 @@ def field_cases(c: Corpus) -> None:
     )
     twice = c.copy()
     by_siret = next(k for k in sorted(complete) if twice[k][siret_col])
-    by_name = next(k for k in sorted(complete) if not twice[k][siret_col] and twice[k][name_col]
-                   and not twice[k][cat])
+    by_name = next(
+        k
+        for k in sorted(complete)
+        if not twice[k][siret_col] and twice[k][name_col] and not twice[k][cat]
+    )
     next_id = max(int(r[0]) for r in twice[1:]) + 1
     again = []
     for k, rename in ((by_siret, lambda n: f"Ville de {n}"), (by_name, lambda n: f" {n.upper()} ")):
@@ -651,8 +655,8 @@ def field_cases(c: Corpus) -> None:
     c.accepted(
         "structure-types.csv",
         serialise(types),
-        "structure types written differently: " + ", ".join(f"{a} → {b!r}" for a, b in
-                                                            variants.items()),
+        "structure types written differently: "
+        + ", ".join(f"{a} → {b!r}" for a, b in variants.items()),
         encoding="utf-8",
         separator=",",
     )
@@ -749,9 +753,7 @@ def field_cases(c: Corpus) -> None:
 
     # 4. heading styles and answer codes -------------------------------------------------------------
     coded = c.copy()
-    coded[0] = [
-        f"{c.cb.headings[cbmod.normalise_heading(h)][1].code}. {h}" for h in c.header
-    ]
+    coded[0] = [f"{c.cb.headings[cbmod.normalise_heading(h)][1].code}. {h}" for h in c.header]
     c.accepted(
         "codetext-headings.csv",
         serialise(coded),
@@ -772,8 +774,9 @@ def field_cases(c: Corpus) -> None:
     english = c.copy()
     english[0] = [
         ENGLISH.get(h)
-        or re.sub(r"^Durée pour le groupe : ", "Group time: ", h)
-        .replace("Durée pour la question: ", "Question time: ")
+        or re.sub(r"^Durée pour le groupe : ", "Group time: ", h).replace(
+            "Durée pour la question: ", "Question time: "
+        )
         for h in c.header
     ]
     assert english[0] != c.header
@@ -786,9 +789,7 @@ def field_cases(c: Corpus) -> None:
         separator=",",
     )
     yn = c.copy()
-    multiple = {
-        c.header.index(col.heading) for q in c.cb.of_type("multiple") for col in q.columns
-    }
+    multiple = {c.header.index(col.heading) for q in c.cb.of_type("multiple") for col in q.columns}
     for r in yn[1:]:
         for i in multiple:
             r[i] = {"Oui": "Y", "Non": "N"}.get(r[i], r[i])

@@ -161,8 +161,13 @@ def test_accepted_gives_the_clean_dataset(clean, tmp_path, name):
         assert dict(zip(dup["response_id"].astype(str), dup["identified_by"], strict=True)) == (
             e.get("identified_by", {})
         )
-        assert set(drops["identified_by"]) <= {"structure_key", "reference", "siren", "name",
-                                                "none"}
+        assert set(drops["identified_by"]) <= {
+            "structure_key",
+            "reference",
+            "siren",
+            "name",
+            "none",
+        }
         assert "identity_key" not in got and "structure_name" not in got and "siret" not in got
     elif e["dataset"] == "same":
         assert parquet.read_bytes() == clean[1].read_bytes()

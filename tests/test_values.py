@@ -103,7 +103,7 @@ def test_population_refused(cell, reason):
 
 
 def test_population_ambiguous_within_a_column():
-    got, err = values.parse_populations(["18554,0", "", "12,000"], where=lambda k: f"line {k+2}")
+    got, err = values.parse_populations(["18554,0", "", "12,000"], where=lambda k: f"line {k + 2}")
     assert got[:2] == [18554, None]
     assert err is not None and err[0] == 2 and err[1] == "12,000"
     assert "ambiguous" in err[2] and "'18554,0' (line 2)" in err[2]

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.survey import identity as identity_mod
+from analysis.survey import values
 from analysis.survey.reference import Reference, commune_strata, load_reference
 from analysis.survey.strata import STRATA
 
@@ -246,8 +248,15 @@ def enrich(
     )
 
     if from_export:
-        folded = _fold_label(responses["category_raw"]).set_axis(idx)
-        category = folded.map(EXPORT_CATEGORIES).astype("string").fillna("autre")
+        # the structure-type vocabulary (analysis.survey.values); ingestion refuses unknown
+        # labels with their lines, a caller passing its own table gets "autre" for them
+        category = (
+            responses["category_raw"]
+            .astype("string")
+            .map(lambda v: values.structure_type(None if pd.isna(v) else v) or "autre")
+            .astype("string")
+            .set_axis(idx)
+        )
         population = (
             _parse_population(responses["population_raw"], keys).set_axis(idx)
             if "population_raw" in responses.columns
@@ -291,7 +300,28 @@ def enrich(
         category = category.mask(no_pop, "autre")
         detail = detail.mask(no_pop, detail + "; commune without population: counted as autre")
 
+    # who answered: one identity per response (analysis.survey.identity), for the cleaning
+    # rule's "one response per structure" whatever identifying columns the export carries
+    def aligned(col: str) -> pd.Series | None:
+        if identity is None or col not in identity.columns:
+            return None
+        return identity[col].set_axis(pd.Index(_key(identity["response_id"]))).reindex(idx)
+
+    resolved = identity_mod.resolve(
+        (
+            responses["structure_key"].astype("string").set_axis(idx)
+            if "structure_key" in responses.columns
+            else pd.Series(pd.NA, index=idx, dtype="string")
+        ),
+        category,
+        ident[["method", "code", "category"]] if ident is not None else None,
+        aligned("siret"),
+        aligned("structure_name"),
+    )
+
     enriched = responses.copy()
+    enriched["identity_key"] = pd.array(resolved["identity_key"].to_numpy(), dtype="string")
+    enriched["identified_by"] = pd.array(resolved["identified_by"].to_numpy(), dtype="string")
     enriched["category"] = category.to_numpy()
     enriched["category"] = enriched["category"].astype("string")
     enriched["population"] = pd.array(population.to_numpy(), dtype="Int64")

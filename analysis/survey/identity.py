@@ -86,7 +86,8 @@ def resolve(
             keys.append(f"key:{str(key).strip()}")
             how.append("structure_key")
             continue
-        if m_method.at[i] in ("siren", "name") and not pd.isna(m_code.at[i]):
+        method = m_method.at[i]
+        if not pd.isna(method) and method in ("siren", "name") and not pd.isna(m_code.at[i]):
             keys.append(f"ref:{m_cat.at[i]}:{m_code.at[i]}")
             how.append("reference")
             continue
