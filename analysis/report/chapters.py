@@ -186,6 +186,28 @@ class Chapter(ChapterSections):
     def n(self) -> int:
         return int(len(self.data))
 
+    @property
+    def too_small(self) -> bool:
+        """Fewer respondents in scope than the smallest publishable base: every figure would
+        be suppressed, so the chapter says so instead of drawing charts."""
+        return self.n < self.min_base
+
+    def too_small_notice(self) -> str:
+        return fmt.typo(
+            f"Échantillon trop petit pour publier : {fmt.base(self.n)} après nettoyage, moins "
+            f"que le minimum de {fmt.num(self.min_base)} répondants qu'exige un pourcentage ; "
+            "aucun chiffre n'est publié."
+        )
+
+    def _placeholder(self, qid: str, title: str | None = None) -> None:
+        from analysis.report import charts
+
+        q = self.question(qid)
+        notice = self.too_small_notice()
+        cap = fmt.typo(f"{_squash(title or q.text).rstrip(' :;,')} — non publié. {notice}")
+        fig = charts.placeholder(notice, _squash(q.text))
+        self._show_figure(fig, cap, f"Figure non publiée. {notice}")
+
     def question(self, qid: str):
         try:
             return self.codebook[qid]
@@ -293,6 +315,8 @@ class Chapter(ChapterSections):
         """The question's chart for one group (weighted for the whole sample by default)."""
         from analysis.report import charts
 
+        if self.too_small:
+            return self._placeholder(qid, title)
         q = self.question(qid)
         w = (group == "ensemble") if weighted is None else weighted
         est = self.estimates
@@ -311,6 +335,8 @@ class Chapter(ChapterSections):
     ) -> None:
         from analysis.report import charts
 
+        if self.too_small:
+            return self._placeholder(qid, title)
         groups = [g for g in self.groups if g not in ("commune",)]
         fig = charts.by_stratum(
             self.estimates, qid, option, item, groups=groups, weighted_total=True
@@ -345,6 +371,8 @@ class Chapter(ChapterSections):
         """Comparison with the previous edition, or a sentence saying why there is none."""
         from analysis.report import charts
 
+        if self.too_small:
+            return self._placeholder(qid, title)
         q = self.question(qid)
         cmp = self.comparison
         if cmp is None or q.previous is None or cmp[cmp["question_id"] == qid].empty:
@@ -368,6 +396,8 @@ class Chapter(ChapterSections):
     def header(self) -> None:
         """The chapter's opening notice: synthetic data, scope and base."""
         parts = []
+        if self.too_small:
+            parts.append(f"::: {{.callout-important}}\n{self.too_small_notice()}\n:::")
         if self.synthetic:
             parts.append(
                 "::: {.callout-warning}\n**Données synthétiques** : ce chapitre est calculé sur "
