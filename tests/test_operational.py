@@ -176,3 +176,28 @@ def test_full_disk_and_read_only_disk(tmp_path):
         subprocess.run(["mount", "-o", "remount,ro", str(out)], check=True)
         err = _refused_write(_prepare(src, out), out, before)
         assert "Read-only file system" in err
+
+
+# -- too small a sample: the report says so ----------------------------------------------------
+def test_too_small_a_sample_gives_a_report_that_says_so(tmp_path, capsys):
+    """One respondent: every chart call of a chapter shows a placeholder saying why, the
+    header says it, and nothing raises (no ChartError)."""
+    from analysis.build import prepare as dataset
+    from analysis.report.chapters import Chapter
+
+    paths = dataset.processed_paths(BAD / "one-respondent.csv", tmp_path, 2023)
+    meta = dataset.prepare(2023, BAD / "one-respondent.csv", *paths)
+    assert meta["publishable"] is False and meta["counts"]["kept"] == 1
+    ch = Chapter(name="t", edition=2023, data_path=str(paths[0]))
+    assert ch.too_small
+    capsys.readouterr()
+    ch.header()
+    for qid in ("dpo_nomme", "clauses_domaines", "projets_domaines", "priorites"):
+        ch.figure(qid)
+    ch.by_stratum("dpo_nomme", "Oui, en interne")
+    ch.evolution("dpo_nomme")
+    ch.table("dpo_nomme", "Oui, en interne")
+    ch.sentence("{pct} des répondants ({n}).", "dpo_nomme", "Oui, en interne")
+    out = capsys.readouterr().out
+    assert out.count("Échantillon trop petit pour publier") >= 7, len(out)
+    assert "non publié" in out and "n.s." in out

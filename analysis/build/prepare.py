@@ -176,6 +176,9 @@ def prepare_cached(
     seconds = time.perf_counter() - t0
     if say:
         say(f"  ✓ {data.name}: {meta['counts']['kept']} responses kept ({seconds:.2f} s)")
+        warning = too_small(meta, input_path)
+        if warning:
+            say(f"  {warning}")
     return Prepared(data, meta_path, drops, True, seconds, meta)
 
 

@@ -204,7 +204,10 @@ class Chapter(ChapterSections):
 
         q = self.question(qid)
         notice = self.too_small_notice()
-        cap = fmt.typo(f"{_squash(title or q.text).rstrip(' :;,')} — non publié. {notice}")
+        cap = fmt.typo(
+            f"{_squash(title or q.text).rstrip(' :;,')} — non publié : échantillon trop petit "
+            f"({fmt.base(self.n)})."
+        )
         fig = charts.placeholder(notice, _squash(q.text))
         self._show_figure(fig, cap, f"Figure non publiée. {notice}")
 

@@ -26,6 +26,14 @@ Two sources, in this order:
    the reference first, then the normalised name (:meth:`analysis.survey.reference.Reference.
    match_names`); no match or several candidates → ``autre``.
 
+The labels of ``category_raw`` go through the structure-type vocabulary of
+:func:`analysis.survey.values.structure_type` (plurals, institutional names: "Conseil
+départemental", "Communauté de communes …"; an unknown label counts as ``autre`` here, ingestion
+refuses it with its lines). Two more columns say who answered, for the cleaning rule's "one
+response per structure": ``identity_key`` and ``identified_by`` (:func:`analysis.survey.
+identity.resolve`: pseudonymised key, else the reference structure matched by SIRET or name,
+else the SIREN, else the normalised name and category); they are never written.
+
 The second returned table reports, for every response, the ``method`` that decided its
 category (``export``, ``siren``, ``name``, ``unmatched``, ``ambiguous``) and a ``detail`` in
 words. It names structures of the reference only, never what the respondent typed.
@@ -40,14 +48,6 @@ from analysis.survey import values
 from analysis.survey.reference import Reference, commune_strata, load_reference
 from analysis.survey.strata import STRATA
 
-#: Export labels of ``category_raw`` (compared without accents, case or surrounding spaces).
-EXPORT_CATEGORIES = {
-    "commune": "commune",
-    "epci": "epci",
-    "metropole": "metropole",
-    "departement": "departement",
-    "region": "region",
-}
 METHODS = ("export", "siren", "name", "unmatched", "ambiguous")
 ADDED_COLUMNS = ("category", "population", "region_code", "stratum")
 #: At most this many candidates are named in the detail of an ambiguous match.
@@ -98,11 +98,6 @@ def _parse_population(raw: pd.Series, keys: pd.Series) -> pd.Series:
             f"{raw.iloc[i]!r}; expected a whole number of inhabitants (digits) or empty"
         )
     return num.round().astype("Int64")
-
-
-def _fold_label(values: pd.Series) -> pd.Series:
-    s = values.astype("string").fillna("").str.normalize("NFKD")
-    return s.str.replace(r"[\u0300-\u036f]", "", regex=True).str.strip().str.lower()
 
 
 def _describe(frame: pd.DataFrame, prefix: str = "") -> pd.Series:

@@ -3,9 +3,16 @@
 ``read_export`` accepts what exports look like in the field: UTF-8 with or without BOM,
 UTF-16 or UTF-32 with a BOM, UTF-16 without BOM (told by its NUL bytes), cp1252 or latin-1;
 ``,`` ``;`` or tab separators (the one whose first records agree with the header); CRLF or lone
-CR line ends; blank lines; full-text ("full") or question-code ("code") headings; decomposed
+CR line ends; blank lines; full-text ("full"), question-code ("code") or LimeSurvey's "question
+code & question text" ("codetext") headings, the English interface's metadata and timing
+headings ("Response ID", "Total time", "Group time: …"); multiple-choice cells as "Oui"/"Non"
+or LimeSurvey's codes "Y"/"N"; free text as long as the file; decomposed
 accents, trailing spaces, ``’`` for ``'``, and the typography latin-1 lacks transliterated
-(``…`` → ``...``, ``œ`` → ``oe``); French numbers (``49 212``, ``18554,0``) in the population.
+(``…`` → ``...``, ``œ`` → ``oe``). One definition of an empty cell (white space, no-break spaces:
+:func:`analysis.survey.values.is_blank`) for every column and for the cleaning rule's count of
+empty cells; populations in every locale convention and structure types through their
+vocabulary (:mod:`analysis.survey.values`), refused with file, line and heading otherwise.
+Abbreviated headings are refused with that diagnosis.
 Personal columns (e-mail, first name, name, job title, and unknown columns whose heading looks
 personal: courriel, e-mail, mail, téléphone, portable, nom, prénom, fonction…) are dropped here
 and never leave this module; the identifying columns (structure name, SIRET) are returned
