@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -66,3 +67,24 @@ def test_wait_has_a_timeout(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_the_holders_children_are_part_of_its_run(tmp_path):
+    """``build --renderer quarto`` → ``quarto render`` → pre-render ``build --execute-only``:
+    the grandchild inherits the lock instead of waiting for its own grandparent."""
+    child = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from analysis.build.lock import checkout_lock
+        with checkout_lock(Path(sys.argv[1]), "build", wait=False):
+            print("nested ok")
+        """
+    )
+    with lock.checkout_lock(tmp_path, "build", wait=False):
+        out = subprocess.run(
+            [sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True
+        )
+    assert out.returncode == 0 and out.stdout.strip() == "nested ok", out.stderr[-2000:]
+    # once released, a process that did not inherit it locks as usual
+    assert lock.ENV not in os.environ

@@ -8,6 +8,10 @@ pid and command, to say who holds it.
 
 A second run waits, saying so on stderr (``waiting for … to finish``), unless ``wait=False``
 (``--no-wait``): then it stops at once with :class:`LockError` naming the holder.
+
+The holder's child processes are part of its run: the holder sets :data:`ENV` to the lock's
+path, and a run that inherits it does not lock again (``barometre build --renderer quarto``
+runs ``quarto render``, whose pre-render step is ``barometre build --execute-only``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from pathlib import Path
 __all__ = ["LockError", "LOCK_NAME", "checkout_lock", "lock_path"]
 
 LOCK_NAME = ".build/barometre.lock"
+#: Set (to the lock's path) while a run holds the lock, for the processes it starts.
+ENV = "BAROMETRE_LOCK_HELD"
 #: How often a waiting run tries the lock again (seconds).
 POLL = 0.2
 
@@ -55,6 +61,9 @@ def checkout_lock(
 ) -> Iterator[Path]:
     """Hold the checkout's lock for the block; wait for it (saying so) or refuse."""
     path = lock_path(root)
+    if os.environ.get(ENV) == str(path.resolve()):  # started by the run holding it
+        yield path
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
@@ -85,9 +94,15 @@ def checkout_lock(
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"`barometre {command}` (pid {os.getpid()})\n".encode())
+        previous = os.environ.get(ENV)
+        os.environ[ENV] = str(path.resolve())
         try:
             yield path
         finally:
+            if previous is None:
+                os.environ.pop(ENV, None)
+            else:
+                os.environ[ENV] = previous
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)

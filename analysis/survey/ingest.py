@@ -69,13 +69,6 @@ IDENTITY_COLUMNS = ("structure_name", "siret")
 #: Question types whose columns must be present in an export.
 REQUIRED_TYPES = cbmod.KEPT
 SEPARATORS = (",", ";", "\t")
-#: What the user sees for the admin questions named in a message (never the internal id).
-ADMIN_LABELS = {
-    "response_id": "response id",
-    "last_page": "last page",
-    "population_raw": "population",
-    "category_raw": "structure type",
-}
 #: Multiple-choice cells: ticked, not shown (LimeSurvey's full answers, or its Y/N codes).
 MULTIPLE_CELLS = {
     "Oui": (True, False),
@@ -893,7 +886,9 @@ def read_export(
     # empty cells of the row over every column of the file, as the published cleaning counts
     # them to keep the most complete of a structure's responses (read before any typing)
     # (one definition of an empty cell: analysis.survey.values.is_blank)
-    blank = np.frompyfunc(values.is_blank, 1, 1)(raw.to_numpy()).astype(bool)
+    cells = raw.to_numpy()
+    blanks = [u for u in pd.unique(cells.ravel()) if values.is_blank(u)]  # a few distinct ones
+    blank = np.isin(cells, blanks) if blanks else np.zeros(cells.shape, dtype=bool)
     responses["empty_cells"] = blank.sum(axis=1).astype("int64")
     ident = pd.DataFrame(
         {
