@@ -201,3 +201,29 @@ def test_too_small_a_sample_gives_a_report_that_says_so(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("Échantillon trop petit pour publier") >= 7, len(out)
     assert "non publié" in out and "n.s." in out
+
+
+def test_related_outputs_are_one_unit(tmp_path, monkeypatch):
+    """A rename that fails half-way: the destinations already replaced get their previous
+    content back, and the error names the destination, not a temporary file."""
+    from analysis.build import files
+
+    a, b = tmp_path / "t.csv", tmp_path / "t.xlsx"
+    a.write_text("old csv")
+    b.write_text("old xlsx")
+    real_replace = os.replace
+
+    def failing(src, dst):
+        if Path(dst) == b:
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", failing)
+    with pytest.raises(files.WriteError) as err:
+        files.atomic_group([(a, "new csv"), (b, b"new xlsx")])
+    monkeypatch.undo()
+    assert str(err.value).startswith(f"{b}: cannot write (No space left on device)")
+    assert (a.read_text(), b.read_text()) == ("old csv", "old xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.xlsx"]
+    assert files.atomic_group([(a, "new csv"), (b, b"new xlsx")]) == [a, b]
+    assert (a.read_text(), b.read_text()) == ("new csv", "new xlsx")

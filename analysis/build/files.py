@@ -133,7 +133,13 @@ def atomic_group(items: Iterable[tuple[str | os.PathLike, bytes | str]]) -> list
                     with contextlib.suppress(FileNotFoundError):
                         backup.unlink()
                     os.link(dest, backup)  # the previous content, kept until all are in place
-                os.replace(tmp, dest)
+                try:
+                    os.replace(tmp, dest)
+                except OSError:
+                    if backup is not None:  # dest unchanged: its backup is not needed
+                        with contextlib.suppress(OSError):
+                            backup.unlink()
+                    raise
                 done.append((dest, backup))
         except OSError:
             for dest, backup in reversed(done):

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.build.book import ROOT
-from analysis.build.files import atomic_group
+from analysis.build.files import atomic_group, sweep_stale
 from analysis.fingerprint import code_fingerprint, code_version, sha256_file, sha256_tree
 from analysis.stats.opendata import spreadsheet_safe
 from analysis.survey.processed import DatasetError
@@ -142,6 +142,9 @@ def prepare_cached(
     out_dir = Path(out_dir) if out_dir else root / PROCESSED
     data, meta_path, drops = processed_paths(input_path, out_dir, edition)
     refuse_overlap([input_path], [data, meta_path, drops], "--out-dir")
+    for p in (data, meta_path, drops):  # what a killed writer left, even if nothing is redone
+        if p.parent.is_dir():
+            sweep_stale(p.parent, f".{p.name}.")
     key = hashlib.sha256(
         f"{edition}\0{method}\0{sha256_file(input_path)}\0{code_fingerprint(root)}".encode()
     ).hexdigest()
