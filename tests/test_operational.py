@@ -227,3 +227,24 @@ def test_related_outputs_are_one_unit(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.xlsx"]
     assert files.atomic_group([(a, "new csv"), (b, b"new xlsx")]) == [a, b]
     assert (a.read_text(), b.read_text()) == ("new csv", "new xlsx")
+
+
+@pytest.mark.slow
+def test_one_respondent_build_gives_a_report_that_says_so(tmp_path):
+    """The whole command on a one-respondent export: the build completes (no chart error),
+    warns, and the PDF says the sample is too small in every chapter."""
+    import repocopy
+
+    repo = repocopy.copy_repo(tmp_path / "repo")
+    shutil.copyfile(BAD / "one-respondent.csv", repo / "data" / "raw" / "export-1.csv")
+    proc = repocopy.run(
+        repo, "build", "--renderer", "embedded", "--jobs", "2", "--input", "data/raw/export-1.csv"
+    )
+    assert "sample too small to publish: 1 complete response" in proc.stderr
+    from pypdf import PdfReader
+
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(repo / repocopy.PDF).pages]
+    chapters = [p for p in pages if "Périmètre" in p]
+    assert len(chapters) >= 6
+    assert all("Échantillon trop petit pour publier" in p for p in chapters)
+    assert sum(p.count("non publié") for p in pages) >= 20
