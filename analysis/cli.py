@@ -34,7 +34,21 @@ _USER_ERRORS = (
     "analysis.survey.draft.DraftError",
     "analysis.survey.schema.SchemaError",
     "analysis.survey.lss.LssError",
+    "analysis.build.files.WriteError",
+    "analysis.build.lock.LockError",
 )
+#: Exit status after SIGTERM (128 + 15, as a shell reports a process ended by it).
+TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the workers and kernels are stopped as for
+    Ctrl-C (analysis.build.execute kills them on any BaseException) and outputs stay as they
+    were."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise Terminated()
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -46,6 +60,23 @@ def _is_user_error(exc: BaseException) -> bool:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show the full traceback on error")
+
+
+def _add_lock(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="stop at once if another build, prepare or tables runs in this checkout "
+        "(default: wait for it, saying so)",
+    )
+
+
+def _locked(args: argparse.Namespace, root: Path | None = None):
+    """The checkout's lock (one build, prepare or tables at a time)."""
+    from analysis.build.book import ROOT
+    from analysis.build.lock import checkout_lock
+
+    return checkout_lock(root or ROOT, args.command, wait=not args.no_wait)
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
@@ -85,7 +116,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         max_rows=args.max_rows,
     )
-    result = build(cfg)
+    with _locked(args):
+        result = build(cfg)
     n_exec = sum(o.status == "executed" for o in result.outcomes)
     print(
         f"build done in {result.seconds:.2f} s: {n_exec} notebook(s) executed, "
@@ -98,16 +130,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_prepare(args: argparse.Namespace) -> int:
     from analysis.build import prepare as dataset
 
-    res = dataset.prepare_cached(
-        args.edition,
-        Path(args.input),
-        out_dir=Path(args.out_dir) if args.out_dir else None,
-        force=True,
-        method=args.method,
-        max_bytes=args.max_bytes,
-        max_rows=args.max_rows,
-    )
+    with _locked(args):
+        res = dataset.prepare_cached(
+            args.edition,
+            Path(args.input),
+            out_dir=Path(args.out_dir) if args.out_dir else None,
+            force=True,
+            method=args.method,
+            max_bytes=args.max_bytes,
+            max_rows=args.max_rows,
+        )
     print(res.summary())
+    warning = dataset.too_small(res.meta, Path(args.input))
+    if warning:
+        print(warning, file=sys.stderr)
     return 0
 
 
@@ -115,17 +151,25 @@ def _cmd_tables(args: argparse.Namespace) -> int:
     from analysis.build import prepare as dataset
     from analysis.build import writers
 
-    res = dataset.prepare_cached(
-        args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
-    )
-    path = writers.tables_for(
-        res.path,
-        args.edition,
-        Path(args.out),
-        method=args.method,
-        min_base=args.min_base,
-        interval=args.interval,
-    )
+    out = Path(args.out)
+    # the CSV and the XLSX beside it: neither may be the export (nor one another)
+    dataset.refuse_overlap([Path(args.input)], [out, out.with_suffix(".xlsx")], "--out")
+    with _locked(args):
+        res = dataset.prepare_cached(
+            args.edition, Path(args.input), max_bytes=args.max_bytes, max_rows=args.max_rows
+        )
+        dataset.refuse_overlap([res.path, res.meta_path, res.drops_path], [out], "--out")
+        path = writers.tables_for(
+            res.path,
+            args.edition,
+            out,
+            method=args.method,
+            min_base=args.min_base,
+            interval=args.interval,
+        )
+    warning = dataset.too_small(res.meta, Path(args.input))
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"wrote {path}")
     return 0
 
@@ -296,6 +340,7 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--force", action="store_true", help="ignore the caches and redo everything")
     _add_limits(b)
+    _add_lock(b)
     b.add_argument(
         "--execute-only",
         action="store_true",
@@ -319,6 +364,7 @@ def parser() -> argparse.ArgumentParser:
         help="default weight column",
     )
     _add_limits(pr)
+    _add_lock(pr)
     _add_common(pr)
     pr.set_defaults(func=_cmd_prepare)
 
@@ -349,6 +395,7 @@ def parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--min-base", type=int, default=5)
     _add_limits(t)
+    _add_lock(t)
     _add_common(t)
     t.set_defaults(func=_cmd_tables)
 
@@ -435,9 +482,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     args = parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args) or 0)
+    except Terminated:
+        print("terminated: workers stopped, previous outputs are left in place", file=sys.stderr)
+        return TERMINATED
     except KeyboardInterrupt:
         print("interrupted: previous outputs are left in place", file=sys.stderr)
         return 130
@@ -452,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -473,7 +473,7 @@ def build() -> Corpus:
         serialise(badpop),
         "a population that is not a number",
         rf"line {line_of(badpop, 1)}\b",
-        "population_raw is not a number",
+        "population not understood",
         "'beaucoup'",
     )
     c.error(
@@ -533,7 +533,273 @@ def build() -> Corpus:
         "gzip archive",
         "not a CSV export",
     )
+    field_cases(c)
     return c
+
+
+#: The authors' enrichment labels → category, as the published tables count them.
+AUTHOR_CATEGORIES = {
+    "Commune": "commune",
+    "EPCI": "epci",
+    "Metropole": "metropole",
+    "Departement": "departement",
+    "Region": "region",
+    "": "autre",
+}
+#: LimeSurvey's English-interface headings of the metadata and timing columns.
+ENGLISH = {
+    "ID de la réponse": "Response ID",
+    "Date de soumission": "Date submitted",
+    "Dernière page": "Last page",
+    "Langue de départ": "Start language",
+    "Tête de série": "Seed",
+    "Temps total :": "Total time",
+}
+#: White space a spreadsheet or a hand edit leaves in a cell that looks empty.
+BLANKS = (" ", "\u00a0", "\u202f", "  \t", "\u00a0\u00a0")
+
+
+def abbreviate(heading: str, length: int = 15) -> str:
+    """LimeSurvey's "abbreviated question text" heading: the question text and the
+    sub-question text each cut to ``length`` characters, ellipsis ``.. ``."""
+    m = re.fullmatch(r"(.*?)\s*(\[[^\]]*\])?\s*", heading, re.S)
+    text, sub = m.group(1).strip(), (m.group(2) or "")[1:-1]
+    out = text if len(text) <= length else text[:length] + ".. "
+    if sub:
+        out = f"{out.strip()} [{sub if len(sub) <= length else sub[:length] + '.. '}]"
+    return out
+
+
+def field_cases(c: Corpus) -> None:
+    """What a field export brings (issue 14): identity without enrichment, duplicates
+    recognised by SIRET or name, types and populations written differently, blank cells,
+    nothing complete, too small a sample, other heading styles, Y/N multiple choice."""
+    enrichment = [c.col("category_raw"), c.col("population_raw"), c.col("structure_key")]
+    identity = [c.col("structure_name"), c.col("siret")]
+    cat, pop, name_col, siret_col = c.col("category_raw"), c.col("population_raw"), *identity
+    complete = set(c.complete())
+    categories = {
+        c.rows[k][0]: AUTHOR_CATEGORIES[c.rows[k][cat]]
+        for k in range(1, len(c.rows))
+        if k in complete
+    }
+
+    def without(rows: list[list[str]], cols: list[int]) -> list[list[str]]:
+        return [[v for i, v in enumerate(r) if i not in cols] for r in rows]
+
+    # 1. a field export: identity columns, no enrichment ----------------------------------------
+    c.accepted(
+        "field-export.csv",
+        serialise(without(c.copy(), enrichment)),
+        "the export as LimeSurvey gives it (structure name and SIRET, without the authors' "
+        "three enrichment columns): categories from the reference, by SIRET else by name",
+        encoding="utf-8",
+        separator=",",
+        dataset="field",
+        categories=categories,
+    )
+    twice = c.copy()
+    by_siret = next(k for k in sorted(complete) if twice[k][siret_col])
+    by_name = next(
+        k
+        for k in sorted(complete)
+        if not twice[k][siret_col] and twice[k][name_col] and not twice[k][cat]
+    )
+    next_id = max(int(r[0]) for r in twice[1:]) + 1
+    again = []
+    for k, rename in ((by_siret, lambda n: f"Ville de {n}"), (by_name, lambda n: f" {n.upper()} ")):
+        dup = twice[k][:]
+        dup[0] = str(next_id)
+        dup[name_col] = rename(dup[name_col])
+        dup[c.col("structure_key")] = ""
+        again.append((dup[0], twice[k][0]))
+        twice.append(dup)
+        next_id += 1
+    c.accepted(
+        "field-export-twice.csv",
+        serialise(without(twice, enrichment)),
+        f"a field export where two structures answer twice: response {again[0][0]} repeats "
+        f"{again[0][1]} with the same SIRET and another name ('Ville de …'), response "
+        f"{again[1][0]} repeats {again[1][1]} (no SIRET) with its name in capitals and spaces: "
+        "each structure counts once (drop log: duplicate_structure, identified by the "
+        "reference and by the name)",
+        encoding="utf-8",
+        separator=",",
+        dataset="field",
+        categories=categories,
+        duplicates_dropped=2,
+        identified_by={again[0][0]: "reference", again[1][0]: "name"},
+    )
+    anonymous = without(c.copy(N_ERROR), enrichment + identity)
+    c.error(
+        "anonymous-export.csv",
+        serialise(anonymous),
+        "neither the enrichment columns nor the identity columns (structure name, SIRET): "
+        "nobody can be classified",
+        "no structure can be classified",
+        re.escape("'Catégorie (enrichissement)'"),
+        re.escape("'Quel est votre numéro SIRET ?'"),
+    )
+
+    # 2. values --------------------------------------------------------------------------------------
+    variants = {
+        "Commune": "Communes",
+        "EPCI": "Communauté de communes",
+        "Metropole": "Métropole",
+        "Departement": "Conseil départemental",
+        "Region": "Région Occitanie",
+    }
+    types = c.copy()
+    for r in types[1:]:
+        r[cat] = variants.get(r[cat], r[cat])
+    c.accepted(
+        "structure-types.csv",
+        serialise(types),
+        "structure types written differently: "
+        + ", ".join(f"{a} → {b!r}" for a, b in variants.items()),
+        encoding="utf-8",
+        separator=",",
+    )
+    unknown = c.copy(N_ERROR)
+    labelled = [k for k in range(1, len(unknown))]
+    unknown[labelled[0]][cat] = "Collectivité territoriale"
+    unknown[labelled[-1]][cat] = "=SOMME(A1:A2)"
+    c.error(
+        "structure-type-unknown.csv",
+        serialise(unknown),
+        "structure types outside the vocabulary (a vague label, a spreadsheet formula)",
+        "unknown structure type",
+        re.escape("column 'Catégorie (enrichissement)'"),
+        rf"line {line_of(unknown, labelled[0])}\b",
+        re.escape("'Collectivité territoriale'"),
+        rf"line {line_of(unknown, labelled[-1])}\b",
+        "expected one of",
+    )
+    commas = c.copy()
+    for r in commas[1:]:
+        if r[pop]:
+            r[pop] = f"{int(r[pop]):,}"
+    assert any("," in r[pop] for r in commas[1:])
+    c.accepted(
+        "population-thousands-comma.csv",
+        serialise(commas),
+        "populations with a comma as thousands separator ('7,555', '6,202,443')",
+        encoding="utf-8",
+        separator=",",
+    )
+    ambiguous = c.copy()
+    with_pop = [k for k in range(1, len(ambiguous)) if ambiguous[k][pop]]
+    small_pop = next(k for k in with_pop if int(ambiguous[k][pop]) < 1_000_000)
+    other = next(k for k in with_pop if k != small_pop)
+    ambiguous[small_pop][pop] = f"{int(ambiguous[small_pop][pop]):,}"
+    ambiguous[other][pop] = f"{ambiguous[other][pop]},0"
+    c.error(
+        "population-ambiguous.csv",
+        serialise(ambiguous),
+        f"'{ambiguous[small_pop][pop]}' (comma = thousands?) in a column where "
+        f"'{ambiguous[other][pop]}' uses the comma as decimal separator",
+        rf"line {line_of(ambiguous, small_pop)}\b",
+        re.escape("column 'Population totale (enrichissement)'"),
+        "ambiguous",
+        re.escape(repr(ambiguous[small_pop][pop])),
+    )
+    blank = c.copy()
+    twin = max(complete)
+    n = 0
+    for k, r in enumerate(blank[1:], 1):
+        if k == twin:
+            continue
+        for i, v in enumerate(r):
+            if v == "":
+                r[i] = BLANKS[n % len(BLANKS)]
+                n += 1
+    dup = blank[twin][:]
+    dup[0] = str(max(int(r[0]) for r in blank[1:]) + 1)
+    dup = [BLANKS[i % len(BLANKS)] if v == "" else v for i, v in enumerate(dup)]
+    blank.append(dup)
+    c.accepted(
+        "blank-cells.csv",
+        serialise(blank),
+        f"empty cells written as spaces, tabs or no-break spaces (U+00A0, U+202F), and "
+        f"response {dup[0]} repeating {blank[twin][0]} with its empty cells so written: a "
+        "blank cell is empty everywhere, so the first of the two equal responses is kept",
+        encoding="utf-8",
+        separator=",",
+        duplicates_dropped=1,
+    )
+
+    # 3. preconditions -------------------------------------------------------------------------------
+    nr = c.col("numerique_responsable")
+    none = c.copy(N_ERROR)
+    for r in none[1:]:
+        r[nr] = ""
+    c.error(
+        "incomplete-only.csv",
+        serialise(none),
+        "an export of incomplete responses only (nobody answered the last question)",
+        "no complete response",
+        f"0 of {N_ERROR}",
+        re.escape(c.header[nr].strip()[:40]),
+    )
+    first = min(complete)
+    c.add(
+        "one-respondent.csv",
+        serialise([c.header, c.rows[first]]),
+        "one complete response: prepared, but too small a sample to publish anything",
+        outcome="too-small",
+        kept=1,
+        message=["too small to publish", "1 complete response"],
+    )
+
+    # 4. heading styles and answer codes -------------------------------------------------------------
+    coded = c.copy()
+    coded[0] = [f"{c.cb.headings[cbmod.normalise_heading(h)][1].code}. {h}" for h in c.header]
+    c.accepted(
+        "codetext-headings.csv",
+        serialise(coded),
+        "LimeSurvey's 'Question code & question text' headings ('G03Q01. Commençons par …')",
+        encoding="utf-8",
+        separator=",",
+        heading_style="codetext",
+    )
+    short = c.copy(N_ERROR)
+    short[0] = [abbreviate(h) for h in c.header]
+    c.error(
+        "abbreviated-headings.csv",
+        serialise(short),
+        "LimeSurvey's 'abbreviated question text' headings (15 characters, '.. ')",
+        "abbreviated headings",
+        "Full question text",
+    )
+    english = c.copy()
+    english[0] = [
+        ENGLISH.get(h)
+        or re.sub(r"^Durée pour le groupe : ", "Group time: ", h).replace(
+            "Durée pour la question: ", "Question time: "
+        )
+        for h in c.header
+    ]
+    assert english[0] != c.header
+    c.accepted(
+        "english-interface.csv",
+        serialise(english),
+        "metadata and timing headings of LimeSurvey's English interface ('Response ID', "
+        "'Date submitted', 'Total time', 'Group time: …', 'Question time: …')",
+        encoding="utf-8",
+        separator=",",
+    )
+    yn = c.copy()
+    multiple = {c.header.index(col.heading) for q in c.cb.of_type("multiple") for col in q.columns}
+    for r in yn[1:]:
+        for i in multiple:
+            r[i] = {"Oui": "Y", "Non": "N"}.get(r[i], r[i])
+    c.accepted(
+        "yn-multiple-choice.csv",
+        serialise(yn),
+        "multiple-choice cells as LimeSurvey's codes: Y (ticked), N or empty (not ticked)",
+        encoding="utf-8",
+        separator=",",
+    )
 
 
 def _zip(members: dict[str, str]) -> bytes:

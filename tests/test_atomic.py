@@ -12,6 +12,9 @@ failure of the execution engine alone; this is the whole command.)
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -180,3 +183,44 @@ def test_failing_chapter_keeps_the_book(built):
     assert repocopy.tree_hashes(repo, ("_book", "data/processed")) == book_before
     stamp = json.loads((repo / ".build" / "cache" / "render.json").read_text(encoding="utf-8"))
     assert stamp["key"].startswith("embedded:")
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_every_worker_and_kernel_and_one_build_at_a_time(built):
+    """A second build in the same checkout refuses while one runs (``--no-wait``); SIGTERM to
+    the running build stops it with its workers and kernels, and the outputs are kept."""
+    repo = built.repo
+    before, files_before = _watched(repo), _all_files(repo)
+    proc = _start(repo, *repocopy.BUILD, "--force")
+    try:
+        seen = _wait_for(proc, "executing")
+        time.sleep(4.0)
+        second = repocopy.run(repo, *repocopy.BUILD, "--no-wait", check=False)
+        assert second.returncode == 2, second.stderr[-2000:]
+        assert re.search(rf"`barometre build` \(pid {proc.pid}\)", second.stderr)
+        assert "one run at a time" in second.stderr and "Traceback" not in second.stderr
+        tree = repocopy.descendants(proc.pid)
+        assert len(tree) >= 2, "".join(seen)[-2000:]  # notebook workers and their kernels
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        rest = proc.stderr.read()
+    finally:
+        repocopy.kill_tree(proc)
+    assert proc.returncode == 143, rest[-2000:]
+    assert "terminated" in rest and "Traceback" not in rest, rest[-2000:]
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in tree if _alive(p)]
+    assert os.getpid() not in tree
+    _check_kept(built, before, files_before)
+    _recovers(built, before, files_before)

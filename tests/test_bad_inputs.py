@@ -40,6 +40,9 @@ EXPECTED = yaml.safe_load((BAD / "EXPECTED.yaml").read_text(encoding="utf-8"))
 FILES: dict[str, dict] = EXPECTED["files"]
 REFUSED = sorted(n for n, e in FILES.items() if e["outcome"] == "error")
 ACCEPTED = sorted(n for n, e in FILES.items() if e["outcome"] == "accepted")
+TOO_SMALL = sorted(n for n, e in FILES.items() if e["outcome"] == "too-small")
+#: Internal column names a message must never show instead of the heading the user sees.
+INTERNAL = ("population_raw", "category_raw", "structure_key", "response_id")
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -53,8 +56,9 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def assert_user_error(proc: subprocess.CompletedProcess, *patterns: str) -> str:
-    """Exit 2, one ``error:`` message, no traceback, every pattern found."""
-    err = proc.stderr
+    """Exit 2, one ``error:`` message, no traceback, every pattern found (after the line a
+    run prints while it waits for another one in the same checkout)."""
+    err = re.sub(r"\Awaiting for `barometre [^\n]*\n", "", proc.stderr)
     assert proc.returncode == 2, (proc.returncode, err[-2000:])
     assert err.startswith("error: "), err[-2000:]
     assert "Traceback" not in err and 'File "' not in err, err[-2000:]
@@ -69,8 +73,8 @@ def test_corpus_is_complete_small_and_as_generated():
         p.name for p in BAD.iterdir() if p.name not in ("EXPECTED.yaml", ".gitattributes")
     )
     assert on_disk == sorted(FILES)
-    assert len(FILES) >= 30 and len(REFUSED) >= 20 and len(ACCEPTED) >= 10
-    assert sum((BAD / n).stat().st_size for n in on_disk) < 2_000_000
+    assert len(FILES) >= 50 and len(REFUSED) >= 25 and len(ACCEPTED) >= 20 and TOO_SMALL
+    assert sum((BAD / n).stat().st_size for n in on_disk) < 3_000_000
     for name, e in FILES.items():
         assert hashlib.sha256((BAD / name).read_bytes()).hexdigest() == e["sha256"], name
     # synthetic only: every e-mail address is a reserved or invented test domain
@@ -121,6 +125,7 @@ def test_refused_with_a_clear_message(refusals, name):
     assert str(BAD / name) in err  # the message names the file given
     assert "expected" in err and " — " in err  # what was expected, what to do
     assert len(err) < 2000
+    assert not any(re.search(rf"\b{c}\b", err) for c in INTERNAL), err
     assert not out.exists() or not any(out.iterdir()), "a refused input wrote outputs"
 
 
@@ -142,8 +147,29 @@ def test_accepted_gives_the_clean_dataset(clean, tmp_path, name):
     e = FILES[name]
     meta, parquet = _prepare(BAD / name, tmp_path)
     assert (meta["encoding"], meta["separator"]) == (e["encoding"], e["separator"])
+    assert meta["heading_style"] == e.get("heading_style", meta["heading_style"])
     assert meta["counts"]["kept"] == clean[0]["counts"]["kept"]
-    if e["dataset"] == "same":
+    drops = pd.read_csv(parquet.with_name(parquet.name.replace(".parquet", ".drops.csv")))
+    if e["dataset"] == "field":
+        # no enrichment columns: the categories come from the reference (SIRET, else name) and
+        # are the authors' own; the identity columns are never written
+        got = pd.read_parquet(parquet)
+        assert dict(zip(got["response_id"].astype(str), got["category"], strict=True)) == {
+            str(k): v for k, v in e["categories"].items()
+        }
+        dup = drops[drops["reason"] == "duplicate_structure"]
+        assert dict(zip(dup["response_id"].astype(str), dup["identified_by"], strict=True)) == (
+            e.get("identified_by", {})
+        )
+        assert set(drops["identified_by"]) <= {
+            "structure_key",
+            "reference",
+            "siren",
+            "name",
+            "none",
+        }
+        assert "identity_key" not in got and "structure_name" not in got and "siret" not in got
+    elif e["dataset"] == "same":
         assert parquet.read_bytes() == clean[1].read_bytes()
     else:  # identical but for the listed free-text cells
         got, ref = pd.read_parquet(parquet), pd.read_parquet(clean[1])
@@ -154,7 +180,6 @@ def test_accepted_gives_the_clean_dataset(clean, tmp_path, name):
                 assert got.at[row, col] == value, (rid, col)
                 got.at[row, col] = ref.at[row, col]
         pd.testing.assert_frame_equal(got, ref)
-    drops = pd.read_csv(parquet.with_name(parquet.name.replace(".parquet", ".drops.csv")))
     assert (drops["reason"] == "duplicate_structure").sum() == e.get("duplicates_dropped", 0)
     if "dropped_personal" in e:
         assert meta["dropped_columns"]["personal (by pattern)"] == e["dropped_personal"]
@@ -165,6 +190,54 @@ def test_accepted_gives_the_clean_dataset(clean, tmp_path, name):
         assert not text.apply(lambda s, x=secret: s.str.contains(x, regex=False)).any().any()
 
 
+#: The accepted classes of issue 14 (what a field export brings), also run as a user would.
+FIELD = (
+    "field-export.csv",
+    "field-export-twice.csv",
+    "structure-types.csv",
+    "population-thousands-comma.csv",
+    "blank-cells.csv",
+    "codetext-headings.csv",
+    "english-interface.csv",
+    "yn-multiple-choice.csv",
+)
+
+
+@pytest.mark.parametrize("name", FIELD)
+def test_field_exports_through_the_command(clean, tmp_path, name):
+    """What a field export brings, through the real command: exit 0, no traceback, and the
+    dataset the clean file gives (or, without enrichment, the authors' categories)."""
+    e = FILES[name]
+    proc = run_cli(
+        "prepare", "--edition", "2023", "--input", str(BAD / name), "--out-dir", str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    (parquet,) = tmp_path.glob("*.parquet")
+    if e["dataset"] == "same":
+        assert parquet.read_bytes() == clean[1].read_bytes()
+    else:
+        got = pd.read_parquet(parquet)
+        assert sorted(got["response_id"].astype(str)) == sorted(map(str, e["categories"]))
+    assert f"duplicate_structure {e.get('duplicates_dropped', 0)}" in proc.stdout
+
+
+@pytest.mark.parametrize("name", TOO_SMALL)
+def test_too_small_a_sample_is_prepared_and_says_so(tmp_path, name):
+    e = FILES[name]
+    proc = run_cli(
+        "prepare", "--edition", "2023", "--input", str(BAD / name), "--out-dir", str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    for p in e["message"]:
+        assert re.search(p, proc.stderr), (p, proc.stderr)
+    (meta_path,) = tmp_path.glob("*.meta.json")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta["counts"]["kept"] == e["kept"]
+    assert meta["publishable"] is False
+
+
 def test_accepted_through_the_command(clean, tmp_path):
     """What French Excel saves (cp1252, ';', CRLF), through the real command: exit 0."""
     proc = run_cli(
@@ -173,8 +246,9 @@ def test_accepted_through_the_command(clean, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
-    assert (tmp_path / "excel-fr.parquet").read_bytes() == clean[1].read_bytes()
-    meta = json.loads((tmp_path / "excel-fr.meta.json").read_text(encoding="utf-8"))
+    # processed names: the whole input name and the edition
+    assert (tmp_path / "excel-fr-2023.parquet").read_bytes() == clean[1].read_bytes()
+    meta = json.loads((tmp_path / "excel-fr-2023.meta.json").read_text(encoding="utf-8"))
     assert (meta["encoding"], meta["separator"]) == ("cp1252", ";")
 
 
@@ -277,20 +351,42 @@ def test_default_limits_and_build_flags(capsys, tmp_path):
     assert meta["counts"]["rows_in"] == 10
 
 
-def test_huge_cell_is_refused(tmp_path):
+def _long_text_export(tmp_path: Path, size: int) -> tuple[Path, str, str, int]:
     from analysis.survey.codebook import load
 
+    cb = load(2023)
     header, rows = _records()
-    text_col = header.index(load(2023).of_type("text")[0].columns[0].heading)
-    rows[2][text_col] = "x" * 200_000
-    path = tmp_path / "huge-cell.csv"
+    q = cb.of_type("text")[0]
+    text_col = header.index(q.columns[0].heading)
+    complete = header.index(cb["numerique_responsable"].columns[0].heading)
+    k = next(i for i, r in enumerate(rows) if r[complete])
+    words = "Une réponse longue, avec des virgules; des « guillemets » et\nun saut de ligne. "
+    rows[k][text_col] = (words * (size // len(words) + 1))[:size]
+    path = tmp_path / "long-text.csv"
     path.write_text(_csv([header, *rows]), encoding="utf-8")
+    return path, rows[k][0], rows[k][text_col], text_col
+
+
+def test_long_free_text_is_accepted(tmp_path):
+    """A 1 MB free-text answer (pasted document) is an answer: kept as typed, up to the
+    file-size limit; the file over --max-bytes is refused before it is read."""
+    path, rid, text, _ = _long_text_export(tmp_path, 1_000_000)
+    out = tmp_path / "o"
+    proc = run_cli("prepare", "--edition", "2023", "--input", str(path), "--out-dir", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (parquet,) = out.glob("*.parquet")
+    got = pd.read_parquet(parquet)
+    from analysis.survey.codebook import load
+
+    col = load(2023).of_type("text")[0].column_ids[0]
+    assert got.loc[got["response_id"] == int(rid), col].iloc[0] == text
+    size = path.stat().st_size
     proc = run_cli(
-        "prepare", "--edition", "2023", "--input", str(path), "--out-dir", str(tmp_path / "o")
-    )
-    line = _line_of(header, rows, 2)
-    err = assert_user_error(proc, rf"line {line}\b", "malformed row", "field larger than field")
-    assert "xxxxxxxxxx" not in err
+        "prepare", "--edition", "2023", "--input", str(path), "--out-dir", str(tmp_path / "p"),
+        "--max-bytes", str(size - 1),
+    )  # fmt: skip
+    err = assert_user_error(proc, f"file is {size} bytes", "--max-bytes")
+    assert "réponse longue" not in err
 
 
 # -- spreadsheet-safe CSV / XLSX -------------------------------------------------------------------

@@ -208,7 +208,7 @@ def test_real_export(cb, real_2023, real_export):
     assert r["submitted"].sum() == 206
     assert r["structure_key"].notna().sum() == 1053 - r["structure_key"].isna().sum()
     assert r["category_raw"].value_counts()["Commune"] == 81
-    assert r["population_raw"].dtype == "float64"
+    assert r["population_raw"].dtype == "Int64"  # whole inhabitants (analysis.survey.values)
     assert (
         exp.identity.shape == (1053, 3)
         and exp.identity[["structure_name", "siret"]].isna().all().all()

@@ -13,8 +13,19 @@ chapters never import the weighting library). Outputs, written atomically beside
 Inputs are refused above :data:`DEFAULT_MAX_BYTES` bytes or :data:`DEFAULT_MAX_ROWS` responses
 unless the caller gives other limits (``0`` = no limit).
 
-``<name>`` is the input file's stem, so the real and the synthetic editions never overwrite
-each other. The stage is skipped when the metadata's cache key (input hash + code) still matches.
+``<name>`` is the input file's whole name without its extension, followed by ``-<edition>``
+unless the edition is already one of its words (``synthetique-2023.csv`` → ``synthetique-2023``,
+``export.2022.csv`` prepared as 2023 → ``export.2022-2023``), so two inputs in one directory, or
+one input prepared as two editions, never share a processed file. An output path that is also
+the input is refused. The three outputs are written as one unit (:func:`analysis.io.
+atomic_group`): all or none, and a write error names the destination and leaves the previous
+files in place.
+
+Refused (exit 2, naming the file and the headings): an export from which no structure can be
+classified (neither the enrichment columns nor any SIRET or structure name, or none found in
+the reference), and an export without any complete response. A sample smaller than
+:data:`MIN_PUBLISHABLE` complete responses is prepared, but the metadata says
+``"publishable": false`` and the command warns (the report says so instead of drawing charts). The stage is skipped when the metadata's cache key (input hash + code) still matches.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.build.book import ROOT
-from analysis.build.files import atomic_write
+from analysis.build.files import atomic_group, sweep_stale
 from analysis.fingerprint import code_fingerprint, code_version, sha256_file, sha256_tree
 from analysis.stats.opendata import spreadsheet_safe
 from analysis.survey.processed import DatasetError
@@ -41,6 +52,11 @@ DEFAULT_MAX_BYTES = 200_000_000
 DEFAULT_MAX_ROWS = 200_000
 #: The limits applied when a caller passes None (``barometre build`` sets them from its flags).
 LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_rows": DEFAULT_MAX_ROWS}
+#: Fewer complete responses than this and no figure can be published (the report's default
+#: ``min_base``: a percentage needs a base of at least 5 respondents).
+MIN_PUBLISHABLE = 5
+#: Columns computed for the cleaning rule and never written (they may hold a SIREN or a name).
+INTERNAL_COLUMNS = ("identity_key", "identified_by")
 
 
 @dataclass
@@ -78,8 +94,21 @@ def resolve_limits(max_bytes: int | None, max_rows: int | None) -> tuple[int | N
     return (b if b and b > 0 else None), (r if r and r > 0 else None)
 
 
-def processed_paths(input_path: Path, out_dir: Path) -> tuple[Path, Path, Path]:
-    stem = input_path.name.split(".")[0]
+def processed_name(input_path: Path, edition: int | None = None) -> str:
+    """``<whole input name without its extension>[-<edition>]`` (see the module docstring)."""
+    import re
+
+    name = Path(input_path).name
+    stem = name[: -len(Path(name).suffix)] if Path(name).suffix else name
+    if edition is not None and not re.search(rf"(?<!\d){edition}(?!\d)", stem):
+        stem = f"{stem}-{edition}"
+    return stem
+
+
+def processed_paths(
+    input_path: Path, out_dir: Path, edition: int | None = None
+) -> tuple[Path, Path, Path]:
+    stem = processed_name(input_path, edition)
     return (
         out_dir / f"{stem}.parquet",
         out_dir / f"{stem}.meta.json",
@@ -111,7 +140,11 @@ def prepare_cached(
             "the export is genuine, raise the limit (--max-bytes)"
         )
     out_dir = Path(out_dir) if out_dir else root / PROCESSED
-    data, meta_path, drops = processed_paths(input_path, out_dir)
+    data, meta_path, drops = processed_paths(input_path, out_dir, edition)
+    refuse_overlap([input_path], [data, meta_path, drops], "--out-dir")
+    for p in (data, meta_path, drops):  # what a killed writer left, even if nothing is redone
+        if p.parent.is_dir():
+            sweep_stale(p.parent, f".{p.name}.")
     key = hashlib.sha256(
         f"{edition}\0{method}\0{sha256_file(input_path)}\0{code_fingerprint(root)}".encode()
     ).hexdigest()
@@ -146,7 +179,41 @@ def prepare_cached(
     seconds = time.perf_counter() - t0
     if say:
         say(f"  ✓ {data.name}: {meta['counts']['kept']} responses kept ({seconds:.2f} s)")
+        warning = too_small(meta, input_path)
+        if warning:
+            say(f"  {warning}")
     return Prepared(data, meta_path, drops, True, seconds, meta)
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """The same path, once resolved (or the same file on disk, through links)."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def refuse_overlap(inputs, outputs, option: str) -> None:
+    """Refuse an output path that is also an input (or another output): writing it would
+    destroy what the run reads."""
+    outputs = [Path(o) for o in outputs]
+    for out in outputs:
+        for inp in inputs:
+            if inp is not None and same_file(out, Path(inp)):
+                raise DatasetError(
+                    f"{out}: this output is also an input of the run; expected an output path "
+                    f"distinct from every input — choose another {option}"
+                )
+    for i, a in enumerate(outputs):
+        for b in outputs[i + 1 :]:
+            if same_file(a, b):
+                raise DatasetError(
+                    f"{a}: two outputs of the run would be this one file; expected distinct "
+                    f"outputs — choose another {option}"
+                )
 
 
 def prepare(
@@ -171,10 +238,27 @@ def prepare(
         raise DatasetError(f"unknown weighting method {method!r}; expected one of {WEIGHT_METHODS}")
     max_bytes, max_rows = resolve_limits(max_bytes, max_rows)
     cb = codebook.load(edition)
+    refuse_overlap([input_path], [data_path, meta_path, drops_path], "output path")
     export = ingest.read_export(input_path, cb, max_bytes=max_bytes, max_rows=max_rows)
+    _classifiable(export, cb, input_path)
     ref = reference.load_reference()
-    enriched, match_report = enrich.enrich(export.responses, export.identity, ref)
+    try:
+        enriched, match_report = enrich.enrich(export.responses, export.identity, ref)
+    except enrich.EnrichError as exc:
+        raise DatasetError(f"{input_path}: {exc}") from exc
+    _matched_someone(export, enriched, match_report, cb, input_path)
     kept, drop_log = clean.clean(enriched, cb)
+    if kept.empty:
+        q = cb[clean.COMPLETION_QUESTION]
+        heading = export.headings.get(q.id, q.columns[0].heading).strip()
+        dropped = drop_log["reason"].value_counts()
+        raise DatasetError(
+            f"{input_path}, column {heading[:80]!r}: no complete response: 0 of "
+            f"{len(export.responses)} responses answered the last question of the "
+            f"questionnaire ({int(dropped.get('incomplete', 0))} incomplete); expected at least "
+            "one complete response — export all the responses (LimeSurvey: 'All responses', "
+            "not only the incomplete ones)"
+        )
     frame = reference.load_frame(edition)
     margins = region_margins(kept, ref)
     w = {}
@@ -200,12 +284,12 @@ def prepare(
         for c in ("category_raw", "population_raw", "last_page", "submitted", "empty_cells")
         if c in kept
     ]
+    admin_drop += [c for c in INTERNAL_COLUMNS if c in kept]
     kept = kept.drop(columns=admin_drop).sort_values("response_id").reset_index(drop=True)
 
     buf = io.BytesIO()
     kept.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
-    atomic_write(data_path, buf.getvalue())
-    atomic_write(drops_path, spreadsheet_safe(drop_log).to_csv(index=False, lineterminator="\n"))
+    drops_text = spreadsheet_safe(drop_log).to_csv(index=False, lineterminator="\n")
 
     per_stratum = kept["stratum"].value_counts().reindex(kept["stratum"].cat.categories).fillna(0)
     diag = weights.diagnostics(kept, "weight")
@@ -241,13 +325,68 @@ def prepare(
         "enrichment": {
             str(k): int(v) for k, v in match_report["method"].value_counts().sort_index().items()
         },
+        "identified_by": {
+            str(k): int(v) for k, v in enriched["identified_by"].value_counts().sort_index().items()
+        }
+        if "identified_by" in enriched
+        else {},
+        "publishable": bool(len(kept) >= MIN_PUBLISHABLE),
         "weights": _jsonable(diag),
         "parquet_sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
         "cache_key": cache_key,
     }
-    atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    meta_text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    atomic_group([(data_path, buf.getvalue()), (meta_path, meta_text), (drops_path, drops_text)])
     del pd
     return meta
+
+
+def too_small(meta: dict, source: Path) -> str | None:
+    """The warning for a sample too small to publish, or None."""
+    if meta.get("publishable", True):
+        return None
+    n = (meta.get("counts") or {}).get("kept", 0)
+    return (
+        f"warning: {source}: sample too small to publish: {n} complete "
+        f"response{'s' if n != 1 else ''} kept, at least {MIN_PUBLISHABLE} needed for any "
+        "figure (--min-base); the report says so instead of showing figures"
+    )
+
+
+def _classifiable(export, cb, source: Path) -> None:
+    """Refuse an export from which no structure can be classified: neither the authors'
+    structure types nor any SIRET or structure name."""
+    r, ident = export.responses, export.identity
+    has_type = r["category_raw"].notna().any() if "category_raw" in r else False
+    has_identity = any(
+        c in ident and ident[c].astype("string").str.strip().fillna("").ne("").any()
+        for c in ("siret", "structure_name")
+    )
+    if has_type or has_identity:
+        return
+    shown = [cb[q].columns[0].heading.strip() for q in ("category_raw", "siret", "structure_name")]
+    raise DatasetError(
+        f"{source}: no structure can be classified: the export has no structure type (column "
+        f"{shown[0]!r}) and no SIRET or structure name (columns {shown[1]!r}, {shown[2]!r}), "
+        "so every respondent would count as 'autre' with no weight; expected the enrichment "
+        "columns or the identity columns — export the responses with the questions "
+        "'Quel est le nom de votre structure ?' and 'Quel est votre numéro SIRET ?'"
+    )
+
+
+def _matched_someone(export, enriched, report, cb, source: Path) -> None:
+    """Without structure types, refuse when no SIRET or name was found in the reference."""
+    if export.responses["category_raw"].notna().any():
+        return
+    if report["method"].isin(["siren", "name"]).any():
+        return
+    n = len(report)
+    raise DatasetError(
+        f"{source}: no structure can be classified: none of the {n} SIRET or structure names "
+        "was found in the reference of collectivités, and the export has no structure type "
+        f"(column {cb['category_raw'].columns[0].heading!r}); expected SIRET numbers or names "
+        "of communes, EPCI, départements or régions — check the identity columns"
+    )
 
 
 def _frame_sha256(edition: int) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.build.files import atomic_write
+from analysis.build.files import atomic_group, atomic_write
 from analysis.stats import estimates, opendata
 from analysis.survey import synth
 from analysis.survey.codebook import Codebook
@@ -30,9 +30,10 @@ def write_tables(
     """
     out_csv = Path(out_csv)
     table = opendata.export_frame(estimates_df)
-    written = [atomic_write(out_csv, opendata.to_csv_text(table))]
+    files = [(out_csv, opendata.to_csv_text(table))]
     if xlsx:
-        written.append(atomic_write(out_csv.with_suffix(".xlsx"), opendata.xlsx_bytes(table)))
+        files.append((out_csv.with_suffix(".xlsx"), opendata.xlsx_bytes(table)))
+    written = atomic_group(files)  # the CSV and its XLSX together, or neither
     for path in written:  # temporary files are created 0600; open data is for everyone
         os.chmod(path, 0o644)
     return written

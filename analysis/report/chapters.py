@@ -107,6 +107,7 @@ class Chapter(Narrative, ChapterSections):
     def estimates(self):
         from analysis.stats.estimates import estimate_all
 
+        own = [q.id for q in self.codebook.questions if q.chapter == self.name]
         return estimate_all(
             self.data,
             self.codebook,
@@ -114,10 +115,9 @@ class Chapter(Narrative, ChapterSections):
             groups=self.groups,
             min_base=self.min_base,
             method="frame",  # design-based population estimates (docs/estimation.md)
-            # a chapter estimates its own questions; the introduction and notice, all of them
-            questions=None
-            if self.name == "contexte"
-            else [q.id for q in self.codebook.questions if q.chapter == self.name],
+            # a chapter estimates its own questions; the introduction and the notice (chapter
+            # "contexte") and a name that is no codebook chapter, all of them
+            questions=own if own and self.name != "contexte" else None,
         )
 
     @cached_property
@@ -191,6 +191,31 @@ class Chapter(Narrative, ChapterSections):
     @property
     def n(self) -> int:
         return int(len(self.data))
+
+    @property
+    def too_small(self) -> bool:
+        """Fewer respondents in scope than the smallest publishable base: every figure would
+        be suppressed, so the chapter says so instead of drawing charts."""
+        return self.n < self.min_base
+
+    def too_small_notice(self) -> str:
+        return fmt.typo(
+            f"Échantillon trop petit pour publier : {fmt.base(self.n)} après nettoyage, moins "
+            f"que le minimum de {fmt.num(self.min_base)} répondants qu'exige un pourcentage ; "
+            "aucun chiffre n'est publié."
+        )
+
+    def _placeholder(self, qid: str, title: str | None = None) -> None:
+        from analysis.report import charts
+
+        q = self.question(qid)
+        notice = self.too_small_notice()
+        cap = fmt.typo(
+            f"{_squash(title or q.text).rstrip(' :;,')} — non publié : échantillon trop petit "
+            f"({fmt.base(self.n)})."
+        )
+        fig = charts.placeholder(notice, _squash(q.text))
+        self._show_figure(fig, cap, f"Figure non publiée. {notice}")
 
     def question(self, qid: str):
         """The codebook's question; a chapter naming a question the edition does not ask fails
@@ -311,6 +336,9 @@ class Chapter(Narrative, ChapterSections):
         title: str | None = None,
     ) -> None:
         """The question's chart for one group: shares of respondents (the report's one number)."""
+        if self.too_small:
+            self._placeholder(qid, title)
+            return
         fig, cap = self.figure_of(qid, group, weighted, title)
         from analysis.report import charts
 
@@ -365,6 +393,8 @@ class Chapter(Narrative, ChapterSections):
         from analysis.report import charts
 
         self.question(qid)
+        if self.too_small:
+            return self._placeholder(qid, title)
         groups = [g for g in self.groups if g not in ("commune",)]
         fig = charts.by_stratum(
             self.estimates, qid, option, item, groups=groups, weighted_total=True
@@ -399,6 +429,8 @@ class Chapter(Narrative, ChapterSections):
         """Comparison with the previous edition, or a sentence saying why there is none."""
         from analysis.report import charts
 
+        if self.too_small:
+            return self._placeholder(qid, title)
         q = self.question(qid)
         cmp = self.comparison
         if cmp is None or q.previous is None or cmp[cmp["question_id"] == qid].empty:
@@ -422,6 +454,8 @@ class Chapter(Narrative, ChapterSections):
     def header(self) -> None:
         """The chapter's opening notice: synthetic data, scope and base."""
         parts = []
+        if self.too_small:
+            parts.append(f"::: {{.callout-important}}\n{self.too_small_notice()}\n:::")
         if self.synthetic:
             parts.append(
                 "::: {.callout-warning}\n**Données synthétiques** : ce chapitre est calculé sur "

@@ -369,6 +369,19 @@ def _new_axes(height: float, legend_lines: int = 0) -> tuple[Figure, Axes]:
     return fig, ax
 
 
+def placeholder(message: str, question: str = "") -> Figure:
+    """A figure that only says why there is no chart (too small a sample): the chapter keeps
+    its figure, caption and alt text, and never draws estimates that are all suppressed."""
+    import textwrap
+
+    matplotlib, house_figure, _, _ = _mpl()
+    with matplotlib.rc_context(STYLE):
+        fig = house_figure(figsize=(WIDTH_IN, 0.9))
+        fig.text(0.5, 0.5, textwrap.fill(message, 90), ha="center", va="center", fontsize=9)
+    fig.barometre = {"alt": message, "question": question, "kind": "placeholder"}
+    return fig
+
+
 def _style_axes(
     ax: Axes,
     labels: Sequence[str],

@@ -53,7 +53,7 @@ class Narrative:
     """Findings, key points, checked claims, compact tables and the annex of a chapter."""
 
     # provided by Chapter: name, edition, previous_edition, codebook, estimates, comparison,
-    # groups, scope, n, _show_figure
+    # groups, scope, n, _show_figure, too_small, too_small_notice, _placeholder
 
     # -- findings ---------------------------------------------------------------------------------
     def findings(self) -> list[F.Finding]:
@@ -65,14 +65,19 @@ class Narrative:
     def finding(self, finding_id: str) -> None:
         """A section: its title (the finding), the question once, then its sentences."""
         f = F.get(finding_id)
-        head, sentences = F.lede(self, f)
         q = self.codebook[f.question]
+        if self.too_small:
+            _md(fmt.typo(f"## {_squash(q.text)}\n\n{self.too_small_notice()}"))
+            return
+        head, sentences = F.lede(self, f)
         text = f"## {head}\n\n" + " ".join(sentences)
         text += f"\n\n*Question : « {_squash(q.text)} »*"
         _md(fmt.typo(text))
 
     def essentiel(self) -> None:
         """The box « L'essentiel »: the chapter's 3–4 key findings, one line each."""
+        if self.too_small:  # nothing publishable: the chapter's header says why
+            return
         keys = [f for f in self.findings() if f.key][:4]
         if not keys:
             return
@@ -100,6 +105,8 @@ class Narrative:
 
     def key_findings_table(self) -> None:
         """The introduction's key findings, each with the previous edition's value beside it."""
+        if self.too_small:  # nothing publishable: the chapter's header says why
+            return
         from analysis.report.tables import show_table
 
         prev = self.previous_edition if self.previous_path else None
@@ -147,6 +154,8 @@ class Narrative:
 
     def claim(self, sentence: str, condition: claims.Condition, **figures: Any) -> None:
         """Display ``sentence`` (``{name}`` = a figure) if ``condition`` holds; else fail the build."""
+        if self.too_small:  # no figure is published, so no claim is made
+            return
         text = fmt.typo(claims.render(sentence, figures))
         if getattr(self, "synthetic", False) and not condition.holds:
             # fictional figures: show the sentence as unchecked instead of failing the build
@@ -160,6 +169,9 @@ class Narrative:
         """The section's chart: by type for a single-choice share, the distribution otherwise."""
         from analysis.report import charts
 
+        if self.too_small:
+            self._placeholder(F.get(finding_id).question)
+            return
         fig, cap = self.chart_figure(finding_id)
         self._show_figure(fig, cap, charts.alt_text(fig))
 
@@ -175,6 +187,9 @@ class Narrative:
         """One answer by type of structure: share, population interval, counts."""
         from analysis.report import charts
 
+        if self.too_small:
+            self._placeholder(qid)
+            return
         fig, cap = self.by_type_figure(qid, option, item)
         self._show_figure(fig, cap, charts.alt_text(fig))
 
@@ -218,6 +233,8 @@ class Narrative:
 
     def compact(self, qid: str) -> None:
         """The question's compact table for all respondents, rows in the chart's order."""
+        if self.too_small:  # nothing publishable: the chapter's header says why
+            return
         from analysis.report.tables import show_table
 
         q = self.codebook[qid]
@@ -269,6 +286,8 @@ class Narrative:
     # -- evolutions and annex -----------------------------------------------------------------------
     def evolutions(self) -> None:
         """The chapter's comparisons with the previous edition, honest about comparability."""
+        if self.too_small:  # nothing publishable: the chapter's header says why
+            return
         from analysis.report.tables import show_table
 
         prev = self.previous_edition
@@ -330,6 +349,8 @@ class Narrative:
 
     def annex(self) -> None:
         """Every tabulated question of the chapter by type of structure (the cross-tab)."""
+        if self.too_small:  # nothing publishable: the chapter's header says why
+            return
         from analysis.report import tables
         from analysis.survey.codebook import TABULATED
 

@@ -2,11 +2,16 @@
 
 1. A response is *complete* when it answered the completion question (2023: the numérique
    responsable question, the last one of the questionnaire).
-2. Among complete responses, one per ``structure_key``: the one with the fewest empty answer
-   cells, the first in file order on ties. Responses without a structure key are kept, each
-   its own structure.
+2. Among complete responses, one per structure: the one with the fewest empty answer
+   cells, the first in file order on ties. A structure is its ``identity_key`` when enrichment
+   resolved one (:mod:`analysis.survey.identity`: the pseudonymised ``structure_key``, else the
+   structure of the reference matched by SIRET or name, else the SIREN, else the normalised
+   name and type), otherwise its ``structure_key``. Responses without one are kept, each its
+   own structure. When enrichment said how each structure was identified (``identified_by``),
+   the drop log says it too.
 
-Empty cells are counted as the raw export shows them, over the answer columns (single,
+Empty cells (white space only, no-break spaces included: :func:`analysis.survey.values.
+is_blank`) are counted as the raw export shows them, over the answer columns (single,
 matrix, ranking, numeric and free-text columns: empty or ``N/A``; multiple-choice cells are
 never empty in a LimeSurvey export: ``Oui``, ``Non`` or ``N/A``, so they count for nothing).
 """
@@ -72,10 +77,11 @@ def clean(
             f"duplicated value {bad!r}; expected one row per response"
         )
     complete = responses[completion_question].notna().to_numpy()
+    key = "identity_key" if "identity_key" in responses.columns else "structure_key"
     frame = pd.DataFrame(
         {
             "position": range(len(responses)),
-            "key": responses["structure_key"].astype("string").to_numpy(),
+            "key": responses[key].astype("string").to_numpy(),
             "empty": empty_cells(responses, codebook).to_numpy(),
         }
     )[complete]
@@ -97,5 +103,10 @@ def clean(
             ),
         }
     )
+    if "identified_by" in responses.columns:
+        how = responses["identified_by"].astype("string")
+        drops["identified_by"] = pd.concat(
+            [how.iloc[incomplete_pos], how.iloc[duplicate_pos]], ignore_index=True
+        ).to_numpy()
     drops = drops.sort_values("response_id", kind="stable").reset_index(drop=True)
     return kept, drops

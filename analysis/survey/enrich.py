@@ -26,6 +26,14 @@ Two sources, in this order:
    the reference first, then the normalised name (:meth:`analysis.survey.reference.Reference.
    match_names`); no match or several candidates → ``autre``.
 
+The labels of ``category_raw`` go through the structure-type vocabulary of
+:func:`analysis.survey.values.structure_type` (plurals, institutional names: "Conseil
+départemental", "Communauté de communes …"; an unknown label counts as ``autre`` here, ingestion
+refuses it with its lines). Two more columns say who answered, for the cleaning rule's "one
+response per structure": ``identity_key`` and ``identified_by`` (:func:`analysis.survey.
+identity.resolve`: pseudonymised key, else the reference structure matched by SIRET or name,
+else the SIREN, else the normalised name and category); they are never written.
+
 The second returned table reports, for every response, the ``method`` that decided its
 category (``export``, ``siren``, ``name``, ``unmatched``, ``ambiguous``) and a ``detail`` in
 words. It names structures of the reference only, never what the respondent typed.
@@ -35,17 +43,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.survey import identity as identity_mod
+from analysis.survey import values
 from analysis.survey.reference import Reference, commune_strata, load_reference
 from analysis.survey.strata import STRATA
 
-#: Export labels of ``category_raw`` (compared without accents, case or surrounding spaces).
-EXPORT_CATEGORIES = {
-    "commune": "commune",
-    "epci": "epci",
-    "metropole": "metropole",
-    "departement": "departement",
-    "region": "region",
-}
 METHODS = ("export", "siren", "name", "unmatched", "ambiguous")
 ADDED_COLUMNS = ("category", "population", "region_code", "stratum")
 #: At most this many candidates are named in the detail of an ambiguous match.
@@ -96,11 +98,6 @@ def _parse_population(raw: pd.Series, keys: pd.Series) -> pd.Series:
             f"{raw.iloc[i]!r}; expected a whole number of inhabitants (digits) or empty"
         )
     return num.round().astype("Int64")
-
-
-def _fold_label(values: pd.Series) -> pd.Series:
-    s = values.astype("string").fillna("").str.normalize("NFKD")
-    return s.str.replace(r"[\u0300-\u036f]", "", regex=True).str.strip().str.lower()
 
 
 def _describe(frame: pd.DataFrame, prefix: str = "") -> pd.Series:
@@ -246,8 +243,15 @@ def enrich(
     )
 
     if from_export:
-        folded = _fold_label(responses["category_raw"]).set_axis(idx)
-        category = folded.map(EXPORT_CATEGORIES).astype("string").fillna("autre")
+        # the structure-type vocabulary (analysis.survey.values); ingestion refuses unknown
+        # labels with their lines, a caller passing its own table gets "autre" for them
+        category = (
+            responses["category_raw"]
+            .astype("string")
+            .map(lambda v: values.structure_type(None if pd.isna(v) else v) or "autre")
+            .astype("string")
+            .set_axis(idx)
+        )
         population = (
             _parse_population(responses["population_raw"], keys).set_axis(idx)
             if "population_raw" in responses.columns
@@ -291,7 +295,28 @@ def enrich(
         category = category.mask(no_pop, "autre")
         detail = detail.mask(no_pop, detail + "; commune without population: counted as autre")
 
+    # who answered: one identity per response (analysis.survey.identity), for the cleaning
+    # rule's "one response per structure" whatever identifying columns the export carries
+    def aligned(col: str) -> pd.Series | None:
+        if identity is None or col not in identity.columns:
+            return None
+        return identity[col].set_axis(pd.Index(_key(identity["response_id"]))).reindex(idx)
+
+    resolved = identity_mod.resolve(
+        (
+            responses["structure_key"].astype("string").set_axis(idx)
+            if "structure_key" in responses.columns
+            else pd.Series(pd.NA, index=idx, dtype="string")
+        ),
+        category,
+        ident[["method", "code", "category"]] if ident is not None else None,
+        aligned("siret"),
+        aligned("structure_name"),
+    )
+
     enriched = responses.copy()
+    enriched["identity_key"] = pd.array(resolved["identity_key"].to_numpy(), dtype="string")
+    enriched["identified_by"] = pd.array(resolved["identified_by"].to_numpy(), dtype="string")
     enriched["category"] = category.to_numpy()
     enriched["category"] = enriched["category"].astype("string")
     enriched["population"] = pd.array(population.to_numpy(), dtype="Int64")

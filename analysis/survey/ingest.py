@@ -3,9 +3,16 @@
 ``read_export`` accepts what exports look like in the field: UTF-8 with or without BOM,
 UTF-16 or UTF-32 with a BOM, UTF-16 without BOM (told by its NUL bytes), cp1252 or latin-1;
 ``,`` ``;`` or tab separators (the one whose first records agree with the header); CRLF or lone
-CR line ends; blank lines; full-text ("full") or question-code ("code") headings; decomposed
+CR line ends; blank lines; full-text ("full"), question-code ("code") or LimeSurvey's "question
+code & question text" ("codetext") headings, the English interface's metadata and timing
+headings ("Response ID", "Total time", "Group time: …"); multiple-choice cells as "Oui"/"Non"
+or LimeSurvey's codes "Y"/"N"; free text as long as the file; decomposed
 accents, trailing spaces, ``’`` for ``'``, and the typography latin-1 lacks transliterated
-(``…`` → ``...``, ``œ`` → ``oe``); French numbers (``49 212``, ``18554,0``) in the population.
+(``…`` → ``...``, ``œ`` → ``oe``). One definition of an empty cell (white space, no-break spaces:
+:func:`analysis.survey.values.is_blank`) for every column and for the cleaning rule's count of
+empty cells; populations in every locale convention and structure types through their
+vocabulary (:mod:`analysis.survey.values`), refused with file, line and heading otherwise.
+Abbreviated headings are refused with that diagnosis.
 Personal columns (e-mail, first name, name, job title, and unknown columns whose heading looks
 personal: courriel, e-mail, mail, téléphone, portable, nom, prénom, fonction…) are dropped here
 and never leave this module; the identifying columns (structure name, SIRET) are returned
@@ -36,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.survey import codebook as cbmod
+from analysis.survey import values
 from analysis.survey.codebook import Codebook, Column, Question, normalise_heading
 
 __all__ = [
@@ -61,7 +69,37 @@ IDENTITY_COLUMNS = ("structure_name", "siret")
 #: Question types whose columns must be present in an export.
 REQUIRED_TYPES = cbmod.KEPT
 SEPARATORS = (",", ";", "\t")
-MISSING = ("", "N/A")
+#: Multiple-choice cells: ticked, not shown (LimeSurvey's full answers, or its Y/N codes).
+MULTIPLE_CELLS = {
+    "Oui": (True, False),
+    "Y": (True, False),
+    "Non": (False, False),
+    "N": (False, False),
+    "": (False, False),
+    values.NOT_SHOWN: (False, True),
+}
+#: LimeSurvey's English-interface headings of the metadata and timing columns → the French
+#: interface's (the question texts are the survey's own, in French, whatever the interface).
+ENGLISH_HEADINGS = {
+    "Response ID": "ID de la réponse",
+    "Date submitted": "Date de soumission",
+    "Last page": "Dernière page",
+    "Start language": "Langue de départ",
+    "Seed": "Tête de série",
+    "Total time": "Temps total :",
+}
+ENGLISH_PREFIXES = (
+    ("Group time: ", "Durée pour le groupe : "),
+    ("Question time: ", "Durée pour la question: "),
+)
+#: Separators LimeSurvey users put between the code and the text of "code & text" headings.
+_CODE_TEXT_SEP = re.compile(r"[\s.:\-_|–—]+")
+#: LimeSurvey's ellipsis in abbreviated headings ("Commençons par.. ").
+_ABBREVIATED = re.compile(r"\.\.\s*(\]|$)")
+HINT_HEADINGS = (
+    "export again from LimeSurvey with 'Export questions as: Full question text' (or "
+    "'Question code'); answers as 'Full answers'"
+)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(
@@ -113,6 +151,10 @@ class Export:
     separator: str
     heading_style: str
     dropped_columns: tuple[str, ...] = field(default_factory=tuple)
+    #: 1-based file line where each response starts (for messages of later stages).
+    lines: tuple[int, ...] = field(default_factory=tuple, compare=False, repr=False)
+    #: The file's heading of each codebook question id read (first column of the question).
+    headings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -300,6 +342,9 @@ def _sniff(text: str, path: Path) -> str:
 
 def _records(text: str, sep: str, path: Path, max_rows: int | None) -> tuple[list, list[int]]:
     """All records with the 1-based file line where each starts; blank lines skipped."""
+    # a free-text answer may be as long as the file (a pasted document): the size of the
+    # file is what is limited (max_bytes), not the size of a cell
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -370,17 +415,67 @@ def _folded(keys: dict) -> dict:
     return {k: v for k, v in out.items() if k not in clash}
 
 
+def _english(heading: str) -> str:
+    """The French interface's heading of an English-interface metadata or timing heading."""
+    h = heading.strip()
+    if h in ENGLISH_HEADINGS:
+        return ENGLISH_HEADINGS[h]
+    for en, fr in ENGLISH_PREFIXES:
+        if (h + " ").startswith(en):
+            return fr + h[len(en) :]
+    return heading
+
+
 def _match(codebook: Codebook, headings: list[str]) -> tuple[str, list]:
     """Heading style and, per file column, its (question, column) or None. A full-text
-    heading is looked up as is (normalised), then transliterated (a latin-1 export)."""
+    heading is looked up as is (normalised), then transliterated (a latin-1 export); the
+    English interface's metadata and timing headings are understood. The styles: ``full``
+    (question text), ``code`` (question code), ``codetext`` (LimeSurvey's "question code &
+    question text": the code, a separator such as ``. ``, the text — both must agree)."""
     by_full = codebook.headings
     by_code = codebook.codes
     folded = _folded(by_full)
-    full = [by_full.get(normalise_heading(h)) or folded.get(_fold(h)) for h in headings]
+
+    def full_of(h: str):
+        for t in (h, _english(h)):
+            m = by_full.get(normalise_heading(t)) or folded.get(_fold(t))
+            if m is not None:
+                return m
+        return None
+
+    full = [full_of(h) for h in headings]
     code = [by_code.get(h.strip()) for h in headings]
+    codes = sorted(by_code, key=len, reverse=True)
+
+    def codetext_of(h: str):
+        h = h.strip()
+        for c in codes:
+            if not h.startswith(c):
+                continue
+            rest = h[len(c) :]
+            sep = _CODE_TEXT_SEP.match(rest)
+            if rest and not sep:
+                continue
+            m = by_code[c]
+            text = rest[sep.end() :] if sep else ""
+            if full_of(text) == m or (not text and not normalise_heading(m[1].heading)):
+                return m
+        return None
+
     n_full = sum(m is not None for m in full)
     n_code = sum(m is not None for m in code)
+    if max(n_full, n_code) < len(headings):
+        codetext = [codetext_of(h) for h in headings]
+        n_codetext = sum(m is not None for m in codetext)
+        if n_codetext > max(n_full, n_code):
+            return "codetext", codetext
     return ("code", code) if n_code > n_full else ("full", full)
+
+
+def _abbreviated(headings: list[str], unknown: list[int]) -> list[str]:
+    """Headings that end with LimeSurvey's abbreviation ellipsis, when most unknown ones do."""
+    cut = [headings[i] for i in unknown if _ABBREVIATED.search(headings[i].rstrip())]
+    return cut if len(cut) >= max(2, len(unknown) / 2) else []
 
 
 def _hits(codebook: Codebook, headings: list[str]) -> int:
@@ -407,14 +502,14 @@ def _typed(
     names: frozenset[str] | None = None,
 ) -> pd.Series:
     codes, uniques = pd.factorize(raw.to_numpy(), use_na_sentinel=False)
-    cells = [unicodedata.normalize("NFC", u).strip() for u in uniques]
+    cells = [values.strip_blank(unicodedata.normalize("NFC", u)) for u in uniques]
     index = raw.index
     if q.type in ("single", "matrix", "ranking"):
         options = {normalise_heading(o): k for k, o in enumerate(q.options)}
         folded = _folded(options)
         ucodes = np.empty(len(cells), dtype=np.int64)
         for k, s in enumerate(cells):
-            if s in MISSING:
+            if values.is_missing(s):
                 ucodes[k] = -1
                 continue
             key = normalise_heading(s)
@@ -447,8 +542,7 @@ def _typed(
         )
         return pd.Series(cat, index=index)
     if q.type == "multiple":
-        table = {"Oui": (True, False), "Non": (False, False), "": (False, False)}
-        table["N/A"] = (False, True)
+        table = MULTIPLE_CELLS
         vals = np.empty(len(cells), dtype=bool)
         mask = np.empty(len(cells), dtype=bool)
         for k, s in enumerate(cells):
@@ -459,7 +553,8 @@ def _typed(
                     line=_line_of(codes, k, lines),
                     column=heading,
                     value=s,
-                    expected="'Oui', 'Non', an empty cell or 'N/A'",
+                    expected="'Oui', 'Non' (or LimeSurvey's codes 'Y', 'N'), an empty cell "
+                    "or 'N/A'",
                     hint="correct the cell (LimeSurvey writes 'Oui' for a ticked option)",
                 )
             vals[k], mask[k] = table[s]
@@ -467,7 +562,7 @@ def _typed(
     if q.type == "numeric":
         nums = np.empty(len(cells), dtype=np.float64)
         for k, s in enumerate(cells):
-            if s in MISSING:
+            if values.is_missing(s):
                 nums[k] = np.nan
                 continue
             try:
@@ -484,7 +579,7 @@ def _typed(
                 ) from None
         return pd.Series(nums[codes], index=index)
     # free text: masked once per distinct answer
-    texts = pd.Series([pd.NA if s in MISSING else s for s in cells], dtype="string")
+    texts = pd.Series([pd.NA if values.is_missing(s) else s for s in cells], dtype="string")
     texts = mask_personal(texts, names).to_numpy(dtype=object, na_value=pd.NA)
     return pd.Series(pd.array(texts[codes], dtype="string"), index=index)
 
@@ -494,7 +589,7 @@ def _first_line(values: pd.Series, bad: object, lines: np.ndarray) -> int:
 
 
 def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path) -> pd.Series:
-    s = raw.map(lambda v: unicodedata.normalize("NFC", v).strip())
+    s = raw.map(lambda v: values.strip_blank(unicodedata.normalize("NFC", v)))
     if qid == "response_id":
         ok = s.str.fullmatch(r"\d+")
         if not ok.all():
@@ -511,36 +606,67 @@ def _admin(qid: str, raw: pd.Series, heading: str, lines: np.ndarray, path: Path
         return s.astype("int64")
     if qid == "submitted":
         return (s != "").astype("boolean")
-    if qid in ("last_page", "population_raw"):
-        # French notation too: "49 212", "49\u202f212", "49212,0"
+    if qid == "population_raw":
+        pops, err = values.parse_populations(s.tolist(), where=lambda k: f"line {int(lines[k])}")
+        if err is not None:
+            k, cell, reason = err
+            raise _fail(
+                path,
+                f"population not understood ({reason})",
+                line=int(lines[k]),
+                column=heading,
+                value=cell,
+                expected="a whole number of inhabitants (12000, 12 000, 12,000 or 12.000) or "
+                "an empty cell",
+                hint="correct the cell or leave it empty",
+            )
+        return pd.Series(pd.array(pops, dtype="Int64"), index=raw.index)
+    if qid == "category_raw":
+        kinds = {v: values.structure_type(v) for v in s.unique()}
+        unknown = [v for v, k in kinds.items() if k is None]
+        if unknown:
+            where = [(int(lines[(s == v).to_numpy()][0]), v) for v in unknown]
+            where.sort()
+            listed = ", ".join(f"{_short(v, 60)!r} (line {n})" for n, v in where[:5])
+            more = f" and {len(where) - 5} more" if len(where) > 5 else ""
+            raise _fail(
+                path,
+                f"unknown structure type{'s' if len(where) > 1 else ''}: {listed}{more}",
+                line=where[0][0],
+                column=heading,
+                expected="one of Commune, EPCI, Métropole, Département, Région (their plurals "
+                "and institutional names such as 'Conseil départemental' or 'Communauté de "
+                "communes' too) or an empty cell (counted as Autre)",
+                hint="correct the cells; the vocabulary is documented in docs/robustness.md",
+            )
+        return s.replace("", pd.NA).astype("string")
+    if qid == "last_page":
         plain = s.str.replace(r"[ \u00a0\u202f]", "", regex=True).str.replace(",", ".")
         num = pd.to_numeric(plain.replace("", np.nan), errors="coerce")
         bad = s[num.isna() & (s != "")]
         if len(bad):
             raise _fail(
                 path,
-                f"{qid} is not a number",
+                "last page is not a number",
                 line=_first_line(s, bad.iloc[0], lines),
                 column=heading,
                 value=bad.iloc[0],
                 expected="a number or an empty cell",
                 hint="correct the cell or leave it empty",
             )
-        if qid == "last_page":
-            frac = num.notna() & (num != num.round())
-            if frac.any():
-                bad = s[frac].iloc[0]
-                raise _fail(
-                    path,
-                    "last_page is not a whole number",
-                    line=_first_line(s, bad, lines),
-                    column=heading,
-                    value=bad,
-                    expected="a page number or an empty cell",
-                    hint="correct the cell or leave it empty",
-                )
-            return num.astype("Int64")
-        return num.astype("float64")
+        frac = num.notna() & (num != num.round())
+        if frac.any():
+            bad = s[frac].iloc[0]
+            raise _fail(
+                path,
+                "last page is not a whole number",
+                line=_first_line(s, bad, lines),
+                column=heading,
+                value=bad,
+                expected="a page number or an empty cell",
+                hint="correct the cell or leave it empty",
+            )
+        return num.astype("Int64")
     return s.replace("", pd.NA).astype("string")
 
 
@@ -621,6 +747,17 @@ def read_export(
                     hint=f"pass --edition {other.edition} if that is the edition meant",
                 )
     own = width - len(unknown)
+    cut = _abbreviated(headings, unknown)
+    if cut:
+        raise _fail(
+            path,
+            f"this export uses LimeSurvey's abbreviated headings ({len(cut)} of its {width} "
+            f"headings are cut, e.g. {_short(cut[0], 60)!r}): they cannot be matched to the "
+            "questions reliably",
+            line=1,
+            expected="full question texts ('Full question text') or question codes",
+            hint=HINT_HEADINGS,
+        )
     if own < max(2, 0.1 * width):
         raise _fail(
             path,
@@ -636,8 +773,8 @@ def read_export(
         if _PERSONAL_HEADING.search(headings[i]):
             dropped.append(headings[i])
             continue
-        known = list(cb.headings) if style == "full" else list(cb.codes)
-        key = normalise_heading(headings[i]) if style == "full" else headings[i].strip()
+        known = list(cb.headings) if style != "code" else list(cb.codes)
+        key = normalise_heading(headings[i]) if style != "code" else headings[i].strip()
         raise _fail(
             path,
             f"unknown column (not in the {cb.edition} codebook; {len(unknown)} unknown in all)",
@@ -675,7 +812,7 @@ def read_export(
                 f"missing column of question {q.id!r} ({len(missing)} of its "
                 f"{len(q.columns)} columns missing)",
                 line=1,
-                column=c.heading if style == "full" else c.code,
+                column=c.code if style == "code" else c.heading,
                 expected="every question column of the codebook",
                 hint="export all the questions (LimeSurvey: every column), headings unchanged",
             )
@@ -719,6 +856,10 @@ def read_export(
         else:  # personal, upload, timing
             dropped.append(headings[i])
     n = len(raw)
+    shown: dict[str, str] = {}
+    for h, m in zip(headings, matched, strict=True):
+        if m is not None:
+            shown.setdefault(m[0].id, h)
     for qid in ADMIN_COLUMNS:
         if qid not in out:  # optional admin column absent from this export
             out[qid] = pd.Series(pd.NA, index=raw.index, dtype="string")
@@ -744,7 +885,11 @@ def read_export(
     responses = pd.DataFrame({k: out[k] for k in order}, index=pd.RangeIndex(n))
     # empty cells of the row over every column of the file, as the published cleaning counts
     # them to keep the most complete of a structure's responses (read before any typing)
-    responses["empty_cells"] = (raw.to_numpy() == "").sum(axis=1).astype("int64")
+    # (one definition of an empty cell: analysis.survey.values.is_blank)
+    cells = raw.to_numpy()
+    blanks = [u for u in pd.unique(cells.ravel()) if values.is_blank(u)]  # a few distinct ones
+    blank = np.isin(cells, blanks) if blanks else np.zeros(cells.shape, dtype=bool)
+    responses["empty_cells"] = blank.sum(axis=1).astype("int64")
     ident = pd.DataFrame(
         {
             "response_id": ids.to_numpy(),
@@ -767,4 +912,6 @@ def read_export(
         separator=sep,
         heading_style=style,
         dropped_columns=tuple(dropped),
+        lines=tuple(int(n) for n in lines),
+        headings=shown,
     )
