@@ -31,21 +31,12 @@ from typing import Any
 
 from analysis.report import french as fmt
 from analysis.report import wording
+from analysis.survey.strata import STRATA
 
 #: Types of structure with fewer respondents are not compared in prose (and pale in charts).
 MIN_TYPE_N = 10
 #: The types of structure (strata) a finding compares, in report order.
-TYPES: tuple[str, ...] = (
-    "commune_lt_3500",
-    "commune_3500_10000",
-    "commune_10000_100000",
-    "commune_ge_100000",
-    "epci",
-    "metropole",
-    "departement",
-    "region",
-    "autre",
-)
+TYPES: tuple[str, ...] = STRATA
 #: French names of the types in prose ("chez les métropoles").
 TYPE_NAMES: dict[str, str] = {
     "commune_lt_3500": "les communes de moins de 3 500 habitants",

@@ -25,6 +25,7 @@ from typing import Any
 from analysis.report import claims
 from analysis.report import findings as F
 from analysis.report import french as fmt
+from analysis.report.tables import pipe_table
 
 #: Estimates' statistic rows (not percentages).
 _STATISTICS = ("rang moyen", "moyenne", "médiane")
@@ -133,7 +134,7 @@ class Narrative:
             f"{self.edition}",
             f"{prev or 'Édition précédente'} → {self.edition}, hors communes < 3 500 hab.",
         ]
-        md = _pipe(header, rows, "lrr")
+        md = pipe_table(header, rows, "lrr")
         caption = (
             f"Chiffres clés {self.edition} : part des {fmt.num(self.n)} structures répondantes"
         )
@@ -279,7 +280,7 @@ class Narrative:
             rows = [[i, fmt.pct(r1[i]), fmt.pct(r2.get(i))] for i in order if i]
         else:
             return
-        md = _pipe(header, rows, "l" + "r" * (len(header) - 1))
+        md = pipe_table(header, rows, "l" + "r" * (len(header) - 1))
         who = F.get(qid).base if any(f.id == qid for f in F.FINDINGS) else "structures répondantes"
         show_table(md, fmt.typo(f"Base : {fmt.num(base)} {who}"), f"tbl-{qid.replace('_', '-')}")
 
@@ -324,7 +325,7 @@ class Narrative:
             return
         parts = []
         if comparable_rows:
-            md = _pipe(
+            md = pipe_table(
                 [
                     "Part des structures répondantes qui…",
                     f"{prev} (n)",
@@ -382,15 +383,3 @@ class Narrative:
                 fmt.typo(f"{self.short_label(q.id)}{what} : par type de structure"),
                 f"tbl-annexe-{q.id.replace('_', '-')}",
             )
-
-
-def _pipe(header: list[str], rows: list[list[str]], align: str) -> str:
-    dashes = ["-" * (36 if i == 0 else 12) for i in range(len(align))]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|"
-        + "|".join(f":{d}" if a == "l" else f"{d}:" for a, d in zip(align, dashes, strict=True))
-        + "|",
-    ]
-    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
-    return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.report import french as fmt
-from analysis.report.tables import show_table
+from analysis.report.tables import pipe_table, show_table
 from analysis.survey.strata import LABELS, STRATA
 
 SOURCE = "Baromètre de la data dans les territoires"
@@ -43,7 +43,7 @@ class ChapterSections:
                     fmt.num(r["n"]),
                 ]
             )
-        md = _markdown_table(
+        md = pipe_table(
             ["Part des structures qui…", "Non pondéré", "Pondéré", "Base (n)"], rows, "lrrr"
         )
         show_table(md, f"Chiffres clés de l'édition {self.edition}", "tbl-chiffres-cles")
@@ -91,7 +91,7 @@ class ChapterSections:
         if prev is not None:
             total.insert(2, prev.get("ensemble", "–") if list(self.scope) == list(STRATA) else "–")
         rows.append(total)
-        md = _markdown_table(header, rows, "l" + "r" * (len(header) - 1))
+        md = pipe_table(header, rows, "l" + "r" * (len(header) - 1))
         show_table(
             md,
             f"Répondants par strate et population nationale des collectivités (édition {self.edition})",
@@ -133,7 +133,7 @@ class ChapterSections:
         rows += [[labels.get(k, k), "− " + fmt.num(v)] for k, v in sorted(dropped.items())]
         rows.append(["**Réponses analysées**", f"**{fmt.num(c.get('kept', 0))}**"])
         show_table(
-            _markdown_table(["Étape", "Réponses"], rows, "lr"),
+            pipe_table(["Étape", "Réponses"], rows, "lr"),
             "Du fichier exporté aux réponses analysées",
             "tbl-nettoyage",
         )
@@ -163,7 +163,7 @@ class ChapterSections:
                 ]
             )
         show_table(
-            _markdown_table(
+            pipe_table(
                 [
                     "Strate",
                     "Répondants",
@@ -193,7 +193,7 @@ class ChapterSections:
                 ]
             )
         show_table(
-            _markdown_table(
+            pipe_table(
                 [
                     "Méthode",
                     "Répondants pondérés",
@@ -390,7 +390,7 @@ class ChapterSections:
             )
         d = diagnostics(self.data, "weight_observatoire").set_index("stratum").loc["ensemble"]
         show_table(
-            _markdown_table(
+            pipe_table(
                 [
                     "Part des structures qui…",
                     "Part des répondants",
@@ -515,19 +515,6 @@ KEY_FIGURES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
         "voient la donnée comme un outil prioritaire pour l’environnement",
     ),
 )
-
-
-def _markdown_table(header: list[str], rows: list[list[str]], align: str) -> str:
-    """A pipe table; the first column gets three times the width of the others."""
-    dashes = ["-" * (36 if i == 0 else 12) for i in range(len(align))]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|"
-        + "|".join(f":{d}" if a == "l" else f"{d}:" for a, d in zip(align, dashes, strict=True))
-        + "|",
-    ]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def key_figures_rows(ch: ChapterSections) -> list[dict]:

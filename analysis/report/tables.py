@@ -370,3 +370,17 @@ def show_table(md: str, caption: str, label: str) -> None:
     from IPython.display import display
 
     display({"text/markdown": text, "text/plain": text}, raw=True)
+
+
+def pipe_table(header: list[str], rows: list[list[str]], align: str) -> str:
+    """A Markdown pipe table of formatted cells (``align``: one ``l`` or ``r`` per column); the
+    first column gets three times the width of the others; a ``|`` in a cell becomes ``/``."""
+    dashes = ["-" * (36 if i == 0 else 12) for i in range(len(align))]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|"
+        + "|".join(f":{d}" if a == "l" else f"{d}:" for a, d in zip(align, dashes, strict=True))
+        + "|",
+    ]
+    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
+    return "\n".join(lines)
