@@ -85,10 +85,22 @@ def test_new_edition_without_python(repo):
     assert "chapter '98-essai' failed at cell" in err
     assert f'r.figure("{DROPPED[-1]}")' in err
     assert f"question {DROPPED[-1]!r} is not asked in edition 2024" in err
-    # 5. the whole book
-    run(repo, "build", "--edition", "2024", "--previous-edition", "2023", "--input", EXPORT,
-        "--previous-input", "data/raw/synthetique-2023.csv", "--renderer", "embedded",
-        "--jobs", "2")  # fmt: skip
+    # 5. the whole book: the chapters' sections on questions 2024 no longer asks stop the build,
+    # each named; the researcher deletes those cells (no Python written) and builds again
+    build = ("build", "--edition", "2024", "--previous-edition", "2023", "--input", EXPORT,
+             "--previous-input", "data/raw/synthetique-2023.csv", "--renderer", "embedded",
+             "--jobs", "2")  # fmt: skip
+    first = run(repo, *build, check=False)
+    assert first.returncode == 2
+    assert any(f"question {q!r} is not asked in edition 2024" in first.stderr for q in DROPPED)
+    assert "remove this call" in first.stderr
+    for path in sorted((repo / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        kept = [c for c in nb.cells if not any(f'"{q}"' in c.source for q in DROPPED)]
+        if len(kept) < len(nb.cells):
+            nb.cells = kept
+            nbformat.write(nb, path)
+    run(repo, *build)
     assert (repo / "_book" / "barometre-data-territoires.pdf").stat().st_size > 10_000
     executed = nbformat.read(repo / "executed" / "99-notice-technique.ipynb", as_version=4)
     outputs = [

@@ -59,14 +59,19 @@ class Narrative:
     # -- findings ---------------------------------------------------------------------------------
     def findings(self) -> list[F.Finding]:
         """The chapter's findings (all of them for the introduction)."""
-        if self.name in ("contexte", "introduction"):
-            return list(F.FINDINGS)
-        return F.of_chapter(self.name)
+        every = (
+            list(F.FINDINGS)
+            if self.name in ("contexte", "introduction")
+            else F.of_chapter(self.name)
+        )
+        # a new edition may no longer ask some questions: the chapter's key points, evolutions
+        # and key findings keep those it asks (a section naming a dropped one fails, see finding)
+        return [f for f in every if f.question in self.codebook]
 
     def finding(self, finding_id: str) -> None:
         """A section: its title (the finding), the question once, then its sentences."""
         f = F.get(finding_id)
-        q = self.codebook[f.question]
+        q = self.question(f.question)  # names the edition and what to do when it is not asked
         if self.too_small:
             _md(fmt.typo(f"## {_squash(q.text)}\n\n{self.too_small_notice()}"))
             return
@@ -179,7 +184,7 @@ class Narrative:
     def chart_figure(self, finding_id: str):
         """The section's chart and its caption (not displayed)."""
         f = F.get(finding_id)
-        q = self.codebook[f.question]
+        q = self.question(f.question)
         if f.kind == "share" and q.type == "single":
             return self.by_type_figure(f.question, f.option)
         return self.figure_of(f.question)

@@ -924,14 +924,19 @@ def _items_and_options(b: Block, cells: dict[int, np.ndarray]) -> None:
 
     prev = b.prev
     if b.type in ("multiple", "matrix"):
-        prev_items = {}
+        prev_items, prev_labels = {}, {}
         if prev is not None:
             prev_items = {fold(c.label or ""): c.item for c in prev.columns}
+            prev_labels = {fold(c.label or ""): c.label for c in prev.columns if c.label}
         taken: set[str] = set()
         items = []
-        for label in b.labels:
+        for k, label in enumerate(b.labels):
             f = fold(label or "")
             item = prev_items.get(f)
+            if item is not None and f in prev_labels:
+                # a continuing item keeps the previous label's spelling (typographic
+                # apostrophes…): chapters and comparisons name it by that text
+                b.labels[k] = prev_labels[f]
             if item is None and prev_items:
                 best = max(prev_items, key=lambda p: fuzz.ratio(f, p))
                 if fuzz.ratio(f, best) >= OPTION_LINK and prev_items[best] not in taken:
