@@ -70,3 +70,21 @@ def test_rows_give_the_leading_answer_without_non_response():
         "Sur des serveurs internes", 30.0)  # fmt: skip
     assert rows["priorites"]["answer"] == "La qualité (classé premier)"
     assert rows["priorites"]["base"] == 40
+
+
+def test_the_annex_cache_dependency_follows_the_other_chapters(tmp_path):
+    """The build engine adds this text to the annex notebook's cache key (and nothing for a
+    notebook without the annex), so a chapter that starts showing a question re-runs it."""
+    from analysis.build import execute
+
+    _notebook(tmp_path / "01-un.ipynb", 'r.figure("ia_projets")')
+    notice = tmp_path / "99-notice-technique.ipynb"
+    _notebook(notice, "annex.show_unshown(r)")
+    before = annex.cache_dependency(notice)
+    assert annex.cache_dependency(tmp_path / "01-un.ipynb") == ""
+    job = execute.Job("99-notice-technique", notice, tmp_path / "out.ipynb", {})
+    key = execute.cache_key(job, "code", tmp_path, annex.cache_dependency)
+    _notebook(tmp_path / "01-un.ipynb", 'r.figure("ia_projets")', 'r.figure("hebergement")')
+    assert annex.cache_dependency(notice) != before
+    assert execute.cache_key(job, "code", tmp_path, annex.cache_dependency) != key
+    assert execute.cache_key(job, "code", tmp_path) == execute.cache_key(job, "code", tmp_path)

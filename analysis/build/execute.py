@@ -128,7 +128,11 @@ def input_files(parameters: Mapping[str, Any], root: Path = ROOT) -> list[Path]:
     return found
 
 
-def cache_key(job: Job, code: str, root: Path = ROOT) -> str:
+def cache_key(
+    job: Job, code: str, root: Path = ROOT, depends: Callable[[Path], str] | None = None
+) -> str:
+    """The job's cache key: its cells, parameters, input data, the code fingerprint, and what
+    the caller's ``depends`` hook says the notebook also depends on (text, "" for nothing)."""
     h = hashlib.sha256()
     h.update(f"v{CACHE_VERSION}\0".encode())
     h.update(notebook_fingerprint(job.source).encode())
@@ -136,11 +140,8 @@ def cache_key(job: Job, code: str, root: Path = ROOT) -> str:
     for p in input_files(job.parameters, root):
         h.update(p.name.encode() + b"\0" + sha256_file(p).encode())
     h.update(code.encode())
-    if "show_unshown" in job.source.read_text(encoding="utf-8"):
-        # the annex lists what the other chapters do not show: it depends on their sources
-        from analysis.report.annex import shown_question_ids
-
-        h.update(json.dumps(sorted(shown_question_ids(job.source.parent))).encode())
+    if depends is not None:
+        h.update(depends(job.source).encode())
     return h.hexdigest()
 
 
@@ -266,16 +267,18 @@ def run(
     root: Path = ROOT,
     progress: Callable[[str], None] | None = None,
     postprocess: Postprocess | None = None,
+    depends: Callable[[Path], str] | None = None,
 ) -> list[Outcome]:
     """Execute the jobs whose cache key changed, in parallel; raise ChapterError on failure.
 
     ``postprocess``: called on each executed notebook (a dict) before it is written; a
-    module-level function (it crosses the process pool). The engine does not know what it does.
+    module-level function (it crosses the process pool). ``depends``: what else a notebook's
+    result depends on, as text added to its cache key. The engine does not know what they do.
     """
     jobs = list(jobs)
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     code = code_fingerprint(root)
-    keys = {j.name: cache_key(j, code, root) for j in jobs}
+    keys = {j.name: cache_key(j, code, root, depends) for j in jobs}
     todo = [j for j in jobs if force or not is_fresh(j, keys[j.name], root)]
     outcomes = [Outcome(j.name, "cached", 0.0, keys[j.name]) for j in jobs if j not in todo]
     for o in outcomes:

@@ -25,7 +25,7 @@ from analysis.build import execute
 from analysis.build.book import BUILD, EXECUTED, ROOT, Book, load_book
 from analysis.build.files import atomic_write
 from analysis.fingerprint import sha256_tree
-from analysis.report import captions
+from analysis.report import annex, captions
 
 DEFAULT_EDITION = 2023
 DEFAULT_PREVIOUS_EDITION = 2022
@@ -329,6 +329,7 @@ def build(cfg: BuildConfig, say: Callable[[str], None] | None = None) -> BuildRe
         root=cfg.root,
         progress=say,
         postprocess=captions.apply_to_notebook,
+        depends=annex.cache_dependency,
     )
     write_cover(cfg.root, params, notice[0], book)  # the home page quotes executed chapters
     rendered = None if cfg.execute_only else render(book, cfg, notice, say)

@@ -41,7 +41,6 @@ from pathlib import Path
 from analysis.build.book import ROOT
 from analysis.build.files import atomic_group, sweep_stale
 from analysis.fingerprint import code_fingerprint, code_version, sha256_file, sha256_tree
-from analysis.stats.opendata import spreadsheet_safe
 from analysis.survey.processed import DatasetError
 
 PROCESSED = "data/processed"
@@ -289,6 +288,8 @@ def prepare(
 
     buf = io.BytesIO()
     kept.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
+    from analysis.stats.opendata import spreadsheet_safe  # pandas: imported when writing
+
     drops_text = spreadsheet_safe(drop_log).to_csv(index=False, lineterminator="\n")
 
     per_stratum = kept["stratum"].value_counts().reindex(kept["stratum"].cat.categories).fillna(0)

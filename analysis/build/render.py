@@ -509,9 +509,11 @@ def _write_pdf(
 
 def chart_fonts() -> Path:
     """matplotlib's own font files (DejaVu Sans): the charts are drawn in them."""
-    import matplotlib
+    from importlib.util import find_spec
 
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    # located without importing matplotlib (0.2 s): the no-op build stays light
+    spec = find_spec("matplotlib")
+    return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
 
 
 def _strip_md(text: str) -> str:

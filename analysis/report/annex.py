@@ -12,7 +12,6 @@ import json
 import re
 from pathlib import Path
 
-from analysis.stats.estimates import SANS_REPONSE
 from analysis.survey.codebook import TABULATED, Codebook, Question
 
 __all__ = ["NOTEBOOKS", "shown_question_ids", "unshown_questions", "unshown_rows", "show_unshown"]
@@ -47,6 +46,8 @@ def unshown_questions(codebook: Codebook, shown_ids: set[str] | list[str]) -> li
 def unshown_rows(chapter, shown_ids: set[str] | list[str] | None = None) -> list[dict]:
     """One row per unshown question: text, type, base and most frequent answer (ensemble)."""
     shown = shown_question_ids() if shown_ids is None else shown_ids
+    from analysis.stats.estimates import SANS_REPONSE
+
     est = chapter.estimates
     rows = []
     for q in unshown_questions(chapter.codebook, shown):
@@ -118,3 +119,11 @@ def show_unshown(chapter, shown_ids: set[str] | list[str] | None = None) -> None
         f"Questions de l'édition {chapter.edition} qui ne sont présentées dans aucun chapitre",
         "tbl-questions-non-presentees",
     )
+
+
+def cache_dependency(source: Path) -> str:
+    """What a notebook calling :func:`show_unshown` depends on beyond its own cells: the
+    question ids the other chapters show (the build engine adds it to the cache key)."""
+    if "show_unshown" not in source.read_text(encoding="utf-8"):
+        return ""
+    return json.dumps(sorted(shown_question_ids(source.parent)))
