@@ -137,7 +137,8 @@ class Narrative:
         header = [
             "Part des structures répondantes qui…",
             f"{self.edition}",
-            f"{prev or 'Édition précédente'} → {self.edition}, hors communes < 3 500 hab.",
+            f"{prev or 'Édition précédente'} → {self.edition}, hors communes "
+            f"<{fmt.NBSP}{fmt.num(3500)}{fmt.NBSP}hab.",
         ]
         md = pipe_table(header, rows, "lrr")
         caption = (
@@ -146,7 +147,7 @@ class Narrative:
         if prev:
             caption += (
                 f" ; évolution depuis {prev} sur les structures répondantes hors communes de "
-                "moins de 3 500 habitants (¹ : question reformulée, voir le chapitre)"
+                f"moins de {fmt.num(3500)} habitants (¹ : question reformulée, voir le chapitre)"
             )
         show_table(md, caption, "tbl-chiffres-cles")
 
@@ -345,7 +346,7 @@ class Narrative:
                 md,
                 fmt.typo(
                     f"Évolution {prev}–{self.edition}, structures répondantes hors communes de "
-                    "moins de 3 500 habitants (même réponse comparée ; test à 5 %)"
+                    f"moins de {fmt.num(3500)} habitants (même réponse comparée ; test à 5 %)"
                 ),
                 f"tbl-{self.name}-evolutions",
             )
